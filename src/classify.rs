@@ -1,0 +1,1035 @@
+//! Logistic regression on sparse TF-IDF rows: multinomial (softmax) for single-label data,
+//! one-vs-rest binary models for multi-label data, L2 regularisation, optional balanced class
+//! weights.
+//!
+//! The objective is scikit-learn's, scaled by the total sample weight S so the gradient tolerance
+//! means the same on any corpus size:
+//!
+//! ```text
+//! f(W, b) = (1/S) Σ_i s_i · loss(y_i, W x_i + b)  +  (1 / (2 C S)) ‖W‖²      (b is not penalised)
+//! ```
+//!
+//! `C` is scikit-learn's `C` (inverse regularisation strength); linfa's `alpha` is `1 / C`.
+//! With two labels a single-label model is one binary logistic regression, as scikit-learn fits it,
+//! stored as two symmetric rows (±w/2, ±b/2) so that every label has its own logit and explanation;
+//! the softmax of those two logits is exactly the sigmoid of the binary model.
+//!
+//! The solver is L-BFGS over the sparse loss and gradient (the training matrix is never made
+//! dense). Each pass is parallel and deterministic: the margins are computed row by row, the
+//! gradient column by column from the transposed matrix, and sums are taken over fixed blocks in a
+//! fixed order, so the fitted weights are the same bits with any number of threads.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+use crate::features::CsrMatrix;
+
+/// How training examples are weighted per class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ClassWeight {
+    /// Every document counts once (default).
+    #[default]
+    None,
+    /// Weights inversely proportional to class frequency, `n / (n_classes · n_c)` as
+    /// scikit-learn's `"balanced"`; in one-vs-rest, per label (positives against negatives).
+    Balanced,
+}
+
+impl FromStr for ClassWeight {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "none" => Ok(ClassWeight::None),
+            "balanced" => Ok(ClassWeight::Balanced),
+            _ => Err(Error::param(
+                "class_weight",
+                s,
+                "expected `none` or `balanced`",
+            )),
+        }
+    }
+}
+
+/// Which optimiser fits the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Solver {
+    /// framelens' sparse, parallel L-BFGS (default).
+    #[default]
+    Lbfgs,
+    /// linfa-logistic on a dense copy of the matrix: the reference implementation, for small
+    /// problems only (refused above 50 million matrix cells).
+    Linfa,
+}
+
+impl FromStr for Solver {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "lbfgs" => Ok(Solver::Lbfgs),
+            "linfa" => Ok(Solver::Linfa),
+            _ => Err(Error::param("solver", s, "expected `lbfgs` or `linfa`")),
+        }
+    }
+}
+
+/// Unfitted logistic-regression settings.
+///
+/// Defaults: `c = 10`, no class weights, `max_iter = 1000`, `tol = 1e-4`, L-BFGS. `c = 10` suits
+/// l2-normalised TF-IDF rows (scikit-learn's default of 1 under-fits them: BENCHMARKS.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogisticParams {
+    /// Inverse L2 regularisation strength (scikit-learn's `C`; linfa's `alpha = 1 / c`).
+    pub c: f64,
+    /// Class weighting. Default: none.
+    pub class_weight: ClassWeight,
+    /// Iteration limit of the solver; reaching it is reported as non-convergence.
+    pub max_iter: usize,
+    /// Stop when the largest absolute gradient entry of the scaled objective is below this
+    /// (scipy's `gtol`, as scikit-learn's `tol` for lbfgs).
+    pub tol: f64,
+    /// The optimiser.
+    pub solver: Solver,
+}
+
+impl Default for LogisticParams {
+    fn default() -> Self {
+        LogisticParams {
+            c: 10.0,
+            class_weight: ClassWeight::None,
+            max_iter: 1000,
+            tol: 1e-4,
+            solver: Solver::Lbfgs,
+        }
+    }
+}
+
+/// Multinomial (one label per document) or one-vs-rest (any number of labels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// Softmax over the labels; the prediction is the most probable label.
+    Multinomial,
+    /// One sigmoid per label; a label is predicted when its probability reaches its threshold.
+    OneVsRest,
+}
+
+/// How one optimisation ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SolverReport {
+    /// What was fitted ("multinomial", "binary", or the label of a one-vs-rest problem).
+    pub problem: String,
+    /// Iterations run.
+    pub iterations: usize,
+    /// Loss and gradient evaluations (each one pass over the data and one over its transpose).
+    pub evaluations: usize,
+    /// Whether the gradient or objective criterion was met before `max_iter`.
+    pub converged: bool,
+    /// Final value of the scaled objective.
+    pub objective: f64,
+    /// Final largest absolute gradient entry.
+    pub gradient_max: f64,
+}
+
+impl fmt::Display for SolverReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} iterations, {} evaluations, {} (objective {:.6}, max |gradient| {:.2e})",
+            self.problem,
+            self.iterations,
+            self.evaluations,
+            if self.converged {
+                "converged"
+            } else {
+                "NOT converged (raise --max-iter)"
+            },
+            self.objective,
+            self.gradient_max
+        )
+    }
+}
+
+/// A fitted linear model: one weight column and one bias per label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogisticModel {
+    /// Multinomial or one-vs-rest.
+    pub kind: ModelKind,
+    /// Number of features (columns of the TF-IDF matrix).
+    pub n_features: usize,
+    /// Number of labels K.
+    pub n_labels: usize,
+    /// `weights[j * K + k]` is the weight of feature j for label k (feature-major, so one
+    /// document's terms touch contiguous memory).
+    pub weights: Vec<f64>,
+    /// Bias (intercept) of each label.
+    pub bias: Vec<f64>,
+}
+
+impl LogisticModel {
+    /// The weight of feature `j` for label `k`.
+    pub fn weight(&self, j: usize, k: usize) -> f64 {
+        self.weights[j * self.n_labels + k]
+    }
+
+    /// Logits (softmax inputs, or per-label log-odds in one-vs-rest) of one sparse row.
+    /// Features outside the model are ignored.
+    pub fn logits(&self, indices: &[u32], values: &[f64]) -> Vec<f64> {
+        let k = self.n_labels;
+        let mut z = self.bias.clone();
+        for (&j, &v) in indices.iter().zip(values) {
+            let j = j as usize;
+            if j < self.n_features {
+                let w = &self.weights[j * k..(j + 1) * k];
+                z.iter_mut().zip(w).for_each(|(z, w)| *z += v * w);
+            }
+        }
+        z
+    }
+
+    /// Probabilities from logits: softmax for multinomial, per-label sigmoid for one-vs-rest.
+    pub fn probabilities_from_logits(&self, z: &[f64]) -> Vec<f64> {
+        match self.kind {
+            ModelKind::Multinomial => softmax(z),
+            ModelKind::OneVsRest => z.iter().map(|&v| sigmoid(v)).collect(),
+        }
+    }
+
+    /// Probabilities of one sparse row.
+    pub fn predict_proba(&self, indices: &[u32], values: &[f64]) -> Vec<f64> {
+        self.probabilities_from_logits(&self.logits(indices, values))
+    }
+
+    /// Check lengths and finiteness (used when loading a model).
+    pub fn validate(&self) -> Result<()> {
+        if self.n_labels < 2 && self.kind == ModelKind::Multinomial {
+            return Err(Error::param(
+                "labels",
+                self.n_labels,
+                "a multinomial model needs at least 2 labels",
+            ));
+        }
+        if self.weights.len() != self.n_features * self.n_labels {
+            return Err(Error::param(
+                "weights",
+                self.weights.len(),
+                format!(
+                    "expected n_features × n_labels = {} × {}",
+                    self.n_features, self.n_labels
+                ),
+            ));
+        }
+        if self.bias.len() != self.n_labels {
+            return Err(Error::param(
+                "bias",
+                self.bias.len(),
+                format!("expected one per label ({})", self.n_labels),
+            ));
+        }
+        if let Some(x) = self
+            .weights
+            .iter()
+            .chain(&self.bias)
+            .find(|x| !x.is_finite())
+        {
+            return Err(Error::param("weights", x, "every weight must be finite"));
+        }
+        Ok(())
+    }
+}
+
+/// Numerically stable softmax.
+pub fn softmax(z: &[f64]) -> Vec<f64> {
+    let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let e: Vec<f64> = z.iter().map(|v| (v - m).exp()).collect();
+    let s: f64 = e.iter().sum();
+    e.into_iter().map(|v| v / s).collect()
+}
+
+/// Numerically stable logistic function.
+pub fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// `ln(1 + e^z)` without overflow.
+fn log1pexp(z: f64) -> f64 {
+    if z > 0.0 {
+        z + (-z).exp().ln_1p()
+    } else {
+        z.exp().ln_1p()
+    }
+}
+
+impl LogisticParams {
+    /// Check the parameters.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.c.is_finite() && self.c > 0.0) {
+            return Err(Error::param("C", self.c, "must be a positive, finite number"));
+        }
+        if !(self.tol.is_finite() && self.tol > 0.0) {
+            return Err(Error::param("tol", self.tol, "must be a positive number"));
+        }
+        if self.max_iter == 0 {
+            return Err(Error::param("max_iter", 0, "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// Fit a single-label model: `y[i]` is the label index (0..n_labels) of row i.
+    pub fn fit_multiclass(
+        &self,
+        x: &CsrMatrix,
+        y: &[usize],
+        n_labels: usize,
+    ) -> Result<(LogisticModel, Vec<SolverReport>)> {
+        self.validate()?;
+        check_targets(x, y.len())?;
+        let mut counts = vec![0usize; n_labels];
+        for &c in y {
+            if c >= n_labels {
+                return Err(Error::param("label index", c, "out of range"));
+            }
+            counts[c] += 1;
+        }
+        if n_labels < 2 || counts.iter().filter(|&&c| c > 0).count() < 2 {
+            return Err(Error::param(
+                "labels",
+                n_labels,
+                "training needs examples of at least 2 labels",
+            ));
+        }
+        let n = y.len();
+        let class_w: Vec<f64> = match self.class_weight {
+            ClassWeight::None => vec![1.0; n_labels],
+            ClassWeight::Balanced => counts
+                .iter()
+                .map(|&c| {
+                    // A label with no examples gets weight 0; it never occurs anyway.
+                    if c == 0 {
+                        0.0
+                    } else {
+                        n as f64 / (n_labels as f64 * c as f64)
+                    }
+                })
+                .collect(),
+        };
+        let sw: Vec<f64> = y.iter().map(|&c| class_w[c]).collect();
+
+        if n_labels == 2 {
+            let yb: Vec<bool> = y.iter().map(|&c| c == 1).collect();
+            let xt = x.transpose();
+            let (w, b, report) = self.fit_binary(x, &xt, &yb, &sw, "binary")?;
+            // Store ±w/2: softmax([-z/2, z/2]) = sigmoid(z).
+            let mut weights = Vec::with_capacity(2 * w.len());
+            for wj in &w {
+                weights.push(-wj / 2.0);
+                weights.push(wj / 2.0);
+            }
+            let model = LogisticModel {
+                kind: ModelKind::Multinomial,
+                n_features: x.n_cols,
+                n_labels: 2,
+                weights,
+                bias: vec![-b / 2.0, b / 2.0],
+            };
+            return Ok((model, vec![report]));
+        }
+
+        let (weights, bias, report) = match self.solver {
+            Solver::Lbfgs => {
+                let xt = x.transpose();
+                let problem = Multinomial {
+                    x,
+                    xt: &xt,
+                    y,
+                    sw: &sw,
+                    k: n_labels,
+                    inv_c: 1.0 / self.c,
+                    s: sw.iter().sum(),
+                };
+                let dim = (x.n_cols + 1) * n_labels;
+                let (theta, report) = lbfgs(&problem, vec![0.0; dim], self, "multinomial");
+                let split = x.n_cols * n_labels;
+                (theta[..split].to_vec(), theta[split..].to_vec(), report)
+            }
+            Solver::Linfa => linfa_multinomial(x, y, n_labels, self)?,
+        };
+        let model = LogisticModel {
+            kind: ModelKind::Multinomial,
+            n_features: x.n_cols,
+            n_labels,
+            weights,
+            bias,
+        };
+        Ok((model, vec![report]))
+    }
+
+    /// Fit one-vs-rest binary models, one per label: `y[i]` lists the label indices of row i.
+    pub fn fit_one_vs_rest(
+        &self,
+        x: &CsrMatrix,
+        y: &[Vec<usize>],
+        labels: &[String],
+    ) -> Result<(LogisticModel, Vec<SolverReport>)> {
+        self.validate()?;
+        check_targets(x, y.len())?;
+        let k = labels.len();
+        let n = y.len();
+        let mut columns = Vec::with_capacity(k);
+        for (label, name) in labels.iter().enumerate() {
+            let yb: Vec<bool> = y.iter().map(|ls| ls.contains(&label)).collect();
+            let pos = yb.iter().filter(|&&b| b).count();
+            if pos == 0 || pos == n {
+                return Err(Error::param(
+                    "labels",
+                    name,
+                    format!("label {name:?} is on {pos} of {n} training documents; one-vs-rest needs positives and negatives for every label"),
+                ));
+            }
+            let sw: Vec<f64> = match self.class_weight {
+                ClassWeight::None => vec![1.0; n],
+                ClassWeight::Balanced => {
+                    let (wp, wn) = (
+                        n as f64 / (2.0 * pos as f64),
+                        n as f64 / (2.0 * (n - pos) as f64),
+                    );
+                    yb.iter().map(|&b| if b { wp } else { wn }).collect()
+                }
+            };
+            columns.push((yb, sw, name.clone()));
+        }
+        let xt = x.transpose();
+        let fitted: Vec<(Vec<f64>, f64, SolverReport)> = columns
+            .iter()
+            .map(|(yb, sw, name)| self.fit_binary(x, &xt, yb, sw, name))
+            .collect::<Result<_>>()?;
+        let mut weights = vec![0.0; x.n_cols * k];
+        let mut bias = vec![0.0; k];
+        let mut reports = Vec::with_capacity(k);
+        for (label, (w, b, r)) in fitted.into_iter().enumerate() {
+            for (j, wj) in w.into_iter().enumerate() {
+                weights[j * k + label] = wj;
+            }
+            bias[label] = b;
+            reports.push(r);
+        }
+        Ok((
+            LogisticModel {
+                kind: ModelKind::OneVsRest,
+                n_features: x.n_cols,
+                n_labels: k,
+                weights,
+                bias,
+            },
+            reports,
+        ))
+    }
+
+    /// One binary logistic regression: returns (w, b, report).
+    fn fit_binary(
+        &self,
+        x: &CsrMatrix,
+        xt: &CsrMatrix,
+        y: &[bool],
+        sw: &[f64],
+        name: &str,
+    ) -> Result<(Vec<f64>, f64, SolverReport)> {
+        match self.solver {
+            Solver::Lbfgs => {
+                let problem = Binary {
+                    x,
+                    xt,
+                    y,
+                    sw,
+                    inv_c: 1.0 / self.c,
+                    s: sw.iter().sum(),
+                };
+                let (mut theta, report) = lbfgs(&problem, vec![0.0; x.n_cols + 1], self, name);
+                let b = theta.pop().expect("bias is the last parameter");
+                Ok((theta, b, report))
+            }
+            Solver::Linfa => linfa_binary(x, y, sw, self, name),
+        }
+    }
+}
+
+fn check_targets(x: &CsrMatrix, n: usize) -> Result<()> {
+    if x.n_rows() != n {
+        return Err(Error::param(
+            "targets",
+            n,
+            format!("expected one per row ({})", x.n_rows()),
+        ));
+    }
+    if n == 0 {
+        return Err(Error::param("documents", 0, "cannot train on no documents"));
+    }
+    Ok(())
+}
+
+/// A smooth objective for L-BFGS.
+trait Objective: Sync {
+    /// Value and gradient at `theta`.
+    fn eval(&self, theta: &[f64], grad: &mut [f64]) -> f64;
+}
+
+/// Rows per block when summing losses: fixed, so sums do not depend on the thread count.
+const ROW_BLOCK: usize = 1024;
+
+/// Multinomial logistic loss. Parameters: W (feature-major, n_cols × k) then b (k).
+struct Multinomial<'a> {
+    x: &'a CsrMatrix,
+    xt: &'a CsrMatrix,
+    y: &'a [usize],
+    sw: &'a [f64],
+    k: usize,
+    inv_c: f64,
+    s: f64,
+}
+
+impl Objective for Multinomial<'_> {
+    fn eval(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+        let (k, d) = (self.k, self.x.n_cols);
+        let (w, b) = theta.split_at(d * k);
+        let n = self.x.n_rows();
+        // Residuals r_ik = s_i (p_ik - [y_i = k]) / S, and the loss, block by block.
+        let mut resid = vec![0.0; n * k];
+        let loss: f64 = resid
+            .par_chunks_mut(ROW_BLOCK * k)
+            .enumerate()
+            .map(|(blk, out)| {
+                let mut sum = 0.0;
+                let mut z = vec![0.0; k];
+                for (r, out_row) in out.chunks_mut(k).enumerate() {
+                    let i = blk * ROW_BLOCK + r;
+                    z.copy_from_slice(b);
+                    let (ix, vals) = self.x.row(i);
+                    for (&j, &v) in ix.iter().zip(vals) {
+                        let wj = &w[j as usize * k..(j as usize + 1) * k];
+                        z.iter_mut().zip(wj).for_each(|(z, w)| *z += v * w);
+                    }
+                    let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                    let mut se = 0.0;
+                    for (o, &zk) in out_row.iter_mut().zip(&z) {
+                        *o = (zk - m).exp();
+                        se += *o;
+                    }
+                    let si = self.sw[i];
+                    sum += si * (m + se.ln() - z[self.y[i]]);
+                    let scale = si / self.s;
+                    out_row.iter_mut().for_each(|o| *o = *o / se * scale);
+                    out_row[self.y[i]] -= scale;
+                }
+                sum
+            })
+            .collect::<Vec<f64>>()
+            .iter()
+            .sum();
+        let (gw, gb) = grad.split_at_mut(d * k);
+        transpose_times(self.xt, &resid, k, gw);
+        let mut reg = 0.0;
+        for (g, &wv) in gw.iter_mut().zip(w) {
+            *g += wv * self.inv_c / self.s;
+            reg += wv * wv;
+        }
+        gb.iter_mut().for_each(|g| *g = 0.0);
+        for row in resid.chunks(k) {
+            gb.iter_mut().zip(row).for_each(|(g, r)| *g += r);
+        }
+        loss / self.s + 0.5 * self.inv_c * reg / self.s
+    }
+}
+
+/// Binary logistic loss with labels in {0, 1}. Parameters: w (n_cols) then b.
+struct Binary<'a> {
+    x: &'a CsrMatrix,
+    xt: &'a CsrMatrix,
+    y: &'a [bool],
+    sw: &'a [f64],
+    inv_c: f64,
+    s: f64,
+}
+
+impl Objective for Binary<'_> {
+    fn eval(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+        let d = self.x.n_cols;
+        let (w, b) = (&theta[..d], theta[d]);
+        let n = self.x.n_rows();
+        let mut resid = vec![0.0; n];
+        let loss: f64 = resid
+            .par_chunks_mut(ROW_BLOCK)
+            .enumerate()
+            .map(|(blk, out)| {
+                let mut sum = 0.0;
+                for (r, o) in out.iter_mut().enumerate() {
+                    let i = blk * ROW_BLOCK + r;
+                    let (ix, vals) = self.x.row(i);
+                    let z = b + ix
+                        .iter()
+                        .zip(vals)
+                        .map(|(&j, &v)| v * w[j as usize])
+                        .sum::<f64>();
+                    let si = self.sw[i];
+                    let yi = if self.y[i] { 1.0 } else { 0.0 };
+                    sum += si * (log1pexp(z) - yi * z);
+                    *o = si * (sigmoid(z) - yi) / self.s;
+                }
+                sum
+            })
+            .collect::<Vec<f64>>()
+            .iter()
+            .sum();
+        let (gw, gb) = grad.split_at_mut(d);
+        transpose_times(self.xt, &resid, 1, gw);
+        let mut reg = 0.0;
+        for (g, &wv) in gw.iter_mut().zip(w) {
+            *g += wv * self.inv_c / self.s;
+            reg += wv * wv;
+        }
+        gb[0] = resid.iter().sum();
+        loss / self.s + 0.5 * self.inv_c * reg / self.s
+    }
+}
+
+/// `out = Xᵀ R` for a residual matrix R (n × k, row-major), using the transposed matrix so each
+/// output entry is one sequential sum: parallel over features and independent of thread count.
+fn transpose_times(xt: &CsrMatrix, resid: &[f64], k: usize, out: &mut [f64]) {
+    const FEATURE_BLOCK: usize = 4096;
+    out.par_chunks_mut(FEATURE_BLOCK * k)
+        .enumerate()
+        .for_each(|(blk, out)| {
+            for (r, g) in out.chunks_mut(k).enumerate() {
+                let j = blk * FEATURE_BLOCK + r;
+                g.iter_mut().for_each(|g| *g = 0.0);
+                let (rows, vals) = xt.row(j);
+                for (&i, &v) in rows.iter().zip(vals) {
+                    let ri = &resid[i as usize * k..(i as usize + 1) * k];
+                    g.iter_mut().zip(ri).for_each(|(g, r)| *g += v * r);
+                }
+            }
+        });
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn max_abs(a: &[f64]) -> f64 {
+    a.iter().fold(0.0, |m, v| m.max(v.abs()))
+}
+
+/// L-BFGS (history 10) with a backtracking Armijo line search. The objectives here are strictly
+/// convex, so every accepted step has sᵀy > 0 and the inverse-Hessian estimate stays positive
+/// definite. Stops, as scipy's L-BFGS-B called by scikit-learn, when max |g| ≤ tol or when the
+/// relative decrease of f falls below 64 machine epsilons.
+fn lbfgs<O: Objective>(
+    obj: &O,
+    mut theta: Vec<f64>,
+    params: &LogisticParams,
+    name: &str,
+) -> (Vec<f64>, SolverReport) {
+    const M: usize = 10;
+    const FTOL: f64 = 64.0 * f64::EPSILON;
+    let dim = theta.len();
+    let mut grad = vec![0.0; dim];
+    let mut f = obj.eval(&theta, &mut grad);
+    let mut evaluations = 1;
+    let mut s_hist: Vec<Vec<f64>> = Vec::with_capacity(M);
+    let mut y_hist: Vec<Vec<f64>> = Vec::with_capacity(M);
+    let mut rho: Vec<f64> = Vec::with_capacity(M);
+    let mut converged = max_abs(&grad) <= params.tol;
+    let mut iterations = 0;
+    let mut new_theta = vec![0.0; dim];
+    let mut new_grad = vec![0.0; dim];
+
+    while !converged && iterations < params.max_iter {
+        iterations += 1;
+        // Two-loop recursion: direction = -H g.
+        let mut q = grad.clone();
+        let mut alpha = vec![0.0; s_hist.len()];
+        for i in (0..s_hist.len()).rev() {
+            alpha[i] = rho[i] * dot(&s_hist[i], &q);
+            q.iter_mut()
+                .zip(&y_hist[i])
+                .for_each(|(q, y)| *q -= alpha[i] * y);
+        }
+        let gamma = match s_hist.last() {
+            Some(s) => {
+                let y = y_hist.last().expect("paired with s");
+                dot(s, y) / dot(y, y)
+            }
+            None => 1.0 / grad.iter().map(|g| g * g).sum::<f64>().sqrt().max(1e-12),
+        };
+        q.iter_mut().for_each(|q| *q *= gamma);
+        for i in 0..s_hist.len() {
+            let beta = rho[i] * dot(&y_hist[i], &q);
+            q.iter_mut()
+                .zip(&s_hist[i])
+                .for_each(|(q, s)| *q += (alpha[i] - beta) * s);
+        }
+        let dir: Vec<f64> = q.into_iter().map(|v| -v).collect();
+        let mut slope = dot(&grad, &dir);
+        let dir = if slope >= 0.0 {
+            // Not a descent direction (round-off): restart from steepest descent.
+            s_hist.clear();
+            y_hist.clear();
+            rho.clear();
+            slope = -dot(&grad, &grad);
+            grad.iter().map(|g| -g).collect()
+        } else {
+            dir
+        };
+
+        // Backtracking line search (Armijo, c1 = 1e-4).
+        let mut step = 1.0;
+        let mut accepted = false;
+        let mut f_new = f;
+        for _ in 0..50 {
+            new_theta
+                .iter_mut()
+                .zip(theta.iter().zip(&dir))
+                .for_each(|(n, (t, d))| *n = t + step * d);
+            f_new = obj.eval(&new_theta, &mut new_grad);
+            evaluations += 1;
+            if f_new.is_finite() && f_new <= f + 1e-4 * step * slope {
+                accepted = true;
+                break;
+            }
+            step *= 0.5;
+        }
+        if !accepted {
+            // No decrease possible at machine precision: we are at the optimum.
+            converged = true;
+            break;
+        }
+        let s: Vec<f64> = new_theta.iter().zip(&theta).map(|(a, b)| a - b).collect();
+        let y: Vec<f64> = new_grad.iter().zip(&grad).map(|(a, b)| a - b).collect();
+        let sy = dot(&s, &y);
+        std::mem::swap(&mut theta, &mut new_theta);
+        std::mem::swap(&mut grad, &mut new_grad);
+        let f_old = f;
+        f = f_new;
+        if sy > 1e-12 * dot(&y, &y).max(f64::MIN_POSITIVE) {
+            if s_hist.len() == M {
+                s_hist.remove(0);
+                y_hist.remove(0);
+                rho.remove(0);
+            }
+            s_hist.push(s);
+            y_hist.push(y);
+            rho.push(1.0 / sy);
+        }
+        if max_abs(&grad) <= params.tol
+            || (f_old - f) / f_old.abs().max(f.abs()).max(1.0) <= FTOL
+        {
+            converged = true;
+        }
+    }
+    let report = SolverReport {
+        problem: name.to_string(),
+        iterations,
+        evaluations,
+        converged,
+        objective: f,
+        gradient_max: max_abs(&grad),
+    };
+    (theta, report)
+}
+
+/// Dense copies for linfa, refused when they would be too large.
+fn dense(x: &CsrMatrix) -> Result<ndarray::Array2<f64>> {
+    const MAX_CELLS: usize = 50_000_000;
+    let cells = x.n_rows().saturating_mul(x.n_cols);
+    if cells > MAX_CELLS {
+        return Err(Error::param(
+            "solver",
+            "linfa",
+            format!(
+                "linfa-logistic needs a dense {} × {} matrix ({cells} cells, limit {MAX_CELLS}); use the default lbfgs solver",
+                x.n_rows(),
+                x.n_cols
+            ),
+        ));
+    }
+    let mut m = ndarray::Array2::<f64>::zeros((x.n_rows(), x.n_cols));
+    for i in 0..x.n_rows() {
+        let (ix, v) = x.row(i);
+        for (&j, &val) in ix.iter().zip(v) {
+            m[[i, j as usize]] = val;
+        }
+    }
+    Ok(m)
+}
+
+fn linfa_multinomial(
+    x: &CsrMatrix,
+    y: &[usize],
+    k: usize,
+    params: &LogisticParams,
+) -> Result<(Vec<f64>, Vec<f64>, SolverReport)> {
+    use linfa::traits::Fit;
+    if params.class_weight != ClassWeight::None {
+        return Err(Error::param(
+            "class_weight",
+            "balanced",
+            "the linfa solver does not support class weights",
+        ));
+    }
+    let ds = linfa::Dataset::new(dense(x)?, ndarray::Array1::from(y.to_vec()));
+    let fitted = linfa_logistic::MultiLogisticRegression::default()
+        .alpha(1.0 / params.c)
+        .max_iterations(params.max_iter as u64)
+        .gradient_tolerance(params.tol)
+        .fit(&ds)
+        .map_err(|e| Error::param("solver", "linfa", e.to_string()))?;
+    // linfa orders its columns by sorted class value; ours are 0..k.
+    let classes = fitted.classes().to_vec();
+    let coef = fitted.params();
+    let mut weights = vec![0.0; x.n_cols * k];
+    let mut bias = vec![0.0; k];
+    for (col, &class) in classes.iter().enumerate() {
+        for j in 0..x.n_cols {
+            weights[j * k + class] = coef[[j, col]];
+        }
+        bias[class] = fitted.intercept()[col];
+    }
+    Ok((weights, bias, linfa_report("multinomial (linfa)")))
+}
+
+fn linfa_binary(
+    x: &CsrMatrix,
+    y: &[bool],
+    sw: &[f64],
+    params: &LogisticParams,
+    name: &str,
+) -> Result<(Vec<f64>, f64, SolverReport)> {
+    use linfa::traits::Fit;
+    if sw.iter().any(|&w| w != 1.0) {
+        return Err(Error::param(
+            "class_weight",
+            "balanced",
+            "the linfa solver does not support class weights",
+        ));
+    }
+    let targets: Vec<usize> = y.iter().map(|&b| b as usize).collect();
+    let ds = linfa::Dataset::new(dense(x)?, ndarray::Array1::from(targets));
+    let fitted = linfa_logistic::LogisticRegression::default()
+        .alpha(1.0 / params.c)
+        .max_iterations(params.max_iter as u64)
+        .gradient_tolerance(params.tol)
+        .fit(&ds)
+        .map_err(|e| Error::param("solver", "linfa", e.to_string()))?;
+    // linfa's "positive" class is the larger label value (1 = true), so w is already for y = 1.
+    let sign = if fitted.labels().pos.class == 1 {
+        1.0
+    } else {
+        -1.0
+    };
+    let w = fitted.params().iter().map(|v| sign * v).collect();
+    Ok((
+        w,
+        sign * fitted.intercept(),
+        linfa_report(&format!("{name} (linfa)")),
+    ))
+}
+
+fn linfa_report(name: &str) -> SolverReport {
+    // linfa does not expose its iteration state through the fitted model.
+    SolverReport {
+        problem: name.to_string(),
+        iterations: 0,
+        evaluations: 0,
+        converged: true,
+        objective: f64::NAN,
+        gradient_max: f64::NAN,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::SparseRow;
+
+    /// A small, noisy 3-class problem in 6 dense features (deterministic).
+    fn toy(n: usize, k: usize) -> (CsrMatrix, Vec<usize>) {
+        let mut state = 12345u64;
+        let mut rnd = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 11) as f64) / ((1u64 << 53) as f64)
+        };
+        let d = 6;
+        let mut rows = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..n {
+            let c = i % k;
+            let mut row = SparseRow::default();
+            for j in 0..d {
+                let signal = if j % k == c { 1.0 } else { 0.0 };
+                let v = signal + rnd() - 0.5;
+                if v.abs() > 0.05 {
+                    row.indices.push(j as u32);
+                    row.values.push(v);
+                }
+            }
+            rows.push(row);
+            y.push(c);
+        }
+        (CsrMatrix::from_rows(rows, d), y)
+    }
+
+    fn proba_all(m: &LogisticModel, x: &CsrMatrix) -> Vec<Vec<f64>> {
+        (0..x.n_rows())
+            .map(|i| {
+                let (ix, v) = x.row(i);
+                m.predict_proba(ix, v)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn agrees_with_linfa_multinomial() {
+        // Same objective (linfa alpha = 1/C), tight tolerances: probabilities agree to 1e-4.
+        let (x, y) = toy(150, 3);
+        let tight = LogisticParams {
+            c: 1.0,
+            tol: 1e-8,
+            max_iter: 5000,
+            ..Default::default()
+        };
+        let (ours, reports) = tight.fit_multiclass(&x, &y, 3).unwrap();
+        assert!(reports[0].converged, "{}", reports[0]);
+        let (theirs, _) = LogisticParams {
+            solver: Solver::Linfa,
+            ..tight
+        }
+        .fit_multiclass(&x, &y, 3)
+        .unwrap();
+        let (a, b) = (proba_all(&ours, &x), proba_all(&theirs, &x));
+        let worst = a
+            .iter()
+            .flatten()
+            .zip(b.iter().flatten())
+            .map(|(p, q)| (p - q).abs())
+            .fold(0.0, f64::max);
+        assert!(worst < 1e-4, "largest probability difference {worst}");
+    }
+
+    #[test]
+    fn agrees_with_linfa_binary() {
+        let (x, y) = toy(120, 2);
+        let tight = LogisticParams {
+            c: 0.5,
+            tol: 1e-8,
+            max_iter: 5000,
+            ..Default::default()
+        };
+        let (ours, _) = tight.fit_multiclass(&x, &y, 2).unwrap();
+        let (theirs, _) = LogisticParams {
+            solver: Solver::Linfa,
+            ..tight
+        }
+        .fit_multiclass(&x, &y, 2)
+        .unwrap();
+        let (a, b) = (proba_all(&ours, &x), proba_all(&theirs, &x));
+        for (p, q) in a.iter().flatten().zip(b.iter().flatten()) {
+            assert!((p - q).abs() < 1e-4, "{p} vs {q}");
+        }
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let (x, y) = toy(40, 3);
+        let xt = x.transpose();
+        let sw: Vec<f64> = (0..40).map(|i| 1.0 + (i % 3) as f64 * 0.5).collect();
+        let problem = Multinomial {
+            x: &x,
+            xt: &xt,
+            y: &y,
+            sw: &sw,
+            k: 3,
+            inv_c: 0.3,
+            s: sw.iter().sum(),
+        };
+        let dim = 7 * 3;
+        let theta: Vec<f64> = (0..dim).map(|i| ((i * 7 % 11) as f64 - 5.0) / 10.0).collect();
+        let mut g = vec![0.0; dim];
+        problem.eval(&theta, &mut g);
+        let mut scratch = vec![0.0; dim];
+        for i in 0..dim {
+            let h = 1e-6;
+            let mut tp = theta.clone();
+            tp[i] += h;
+            let fp = problem.eval(&tp, &mut scratch);
+            tp[i] -= 2.0 * h;
+            let fm = problem.eval(&tp, &mut scratch);
+            let fd = (fp - fm) / (2.0 * h);
+            assert!((fd - g[i]).abs() < 1e-6, "coordinate {i}: {fd} vs {}", g[i]);
+        }
+    }
+
+    #[test]
+    fn binary_model_is_symmetric_softmax_of_sigmoid() {
+        let (x, y) = toy(60, 2);
+        let (m, _) = LogisticParams::default().fit_multiclass(&x, &y, 2).unwrap();
+        for j in 0..m.n_features {
+            assert_eq!(m.weight(j, 0), -m.weight(j, 1));
+        }
+        assert_eq!(m.bias[0], -m.bias[1]);
+    }
+
+    #[test]
+    fn same_bits_with_one_or_two_threads() {
+        let (x, y) = toy(3000, 3);
+        let fit = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| LogisticParams::default().fit_multiclass(&x, &y, 3).unwrap())
+        };
+        let (a, _) = fit(1);
+        let (b, _) = fit(2);
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn non_convergence_is_reported() {
+        let (x, y) = toy(90, 3);
+        let (_, reports) = LogisticParams {
+            max_iter: 2,
+            tol: 1e-12,
+            ..Default::default()
+        }
+        .fit_multiclass(&x, &y, 3)
+        .unwrap();
+        assert!(!reports[0].converged);
+        assert!(reports[0].to_string().contains("NOT converged"));
+    }
+
+    #[test]
+    fn bad_parameters_are_rejected() {
+        let (x, y) = toy(30, 3);
+        for c in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let p = LogisticParams {
+                c,
+                ..Default::default()
+            };
+            assert!(p.fit_multiclass(&x, &y, 3).is_err(), "C = {c}");
+        }
+        let one_class = vec![0; 30];
+        assert!(LogisticParams::default()
+            .fit_multiclass(&x, &one_class, 3)
+            .is_err());
+    }
+}

@@ -1,0 +1,675 @@
+//! TF-IDF features: the vocabulary (term ↔ id), document frequencies, idf, pruning (min_df, max_df,
+//! max_features) and the transform to sparse, l2-normalised rows, with scikit-learn's formulas:
+//!
+//! - tf = raw count, or `1 + ln(count)` with `sublinear_tf`;
+//! - idf = `ln((1 + n) / (1 + df)) + 1` with `smooth_idf` (default), else `ln(n / df) + 1`;
+//! - value = tf × idf, then each row scaled to unit l2 norm (`norm = l2`, default).
+//!
+//! The vocabulary is sorted by term (code point order, as scikit-learn's) and the idf of the
+//! training corpus is stored with it: scoring one article never recomputes idf from the batch.
+//!
+//! Fitting analyses documents in parallel, in fixed blocks merged in document order, so the
+//! vocabulary, the ids and every number are the same whatever the number of threads.
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+use crate::text::{Analyzer, AnalyzerConfig};
+
+/// A document-frequency bound: an absolute number of documents or a fraction of them
+/// (scikit-learn's int / float `min_df` and `max_df`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DfLimit {
+    /// At least / at most this many documents.
+    Count(usize),
+    /// At least / at most this fraction of the documents, in [0, 1].
+    Fraction(f64),
+}
+
+impl DfLimit {
+    /// The bound in documents for a corpus of `n` documents.
+    fn documents(self, n: usize) -> f64 {
+        match self {
+            DfLimit::Count(c) => c as f64,
+            DfLimit::Fraction(f) => f * n as f64,
+        }
+    }
+}
+
+impl fmt::Display for DfLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DfLimit::Count(c) => write!(f, "{c}"),
+            DfLimit::Fraction(x) => write!(f, "{x:?}"),
+        }
+    }
+}
+
+impl FromStr for DfLimit {
+    type Err = Error;
+    /// `"2"` is a count, `"0.9"` or `"1.0"` a fraction (as in scikit-learn, where the float 1.0
+    /// means "all documents").
+    fn from_str(s: &str) -> Result<Self> {
+        let s = s.trim();
+        if let Ok(c) = s.parse::<usize>() {
+            return Ok(DfLimit::Count(c));
+        }
+        match s.parse::<f64>() {
+            Ok(f) if (0.0..=1.0).contains(&f) => Ok(DfLimit::Fraction(f)),
+            _ => Err(Error::param(
+                "df limit",
+                s,
+                "expected a whole number of documents or a fraction between 0.0 and 1.0",
+            )),
+        }
+    }
+}
+
+/// Row normalisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Norm {
+    /// Unit euclidean length (default).
+    #[default]
+    L2,
+    /// No normalisation.
+    None,
+}
+
+/// Unfitted TF-IDF settings; [`TfidfParams::fit_transform`] turns them into a [`TfidfVectorizer`].
+///
+/// Defaults: word 1–2-grams, `min_df = 2` documents, `max_df = 1.0`, no `max_features`,
+/// `sublinear_tf = true`, `smooth_idf = true`, l2 norm. `min_df = 2` and sublinear tf are the
+/// settings that scored best on the reference corpora (BENCHMARKS.md); scikit-learn's defaults are
+/// `min_df = 1` and `sublinear_tf = False`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TfidfParams {
+    /// How text becomes terms.
+    pub analyzer: AnalyzerConfig,
+    /// Drop terms found in fewer documents. Default: 2 documents.
+    pub min_df: DfLimit,
+    /// Drop terms found in more documents. Default: 1.0 (keep all).
+    pub max_df: DfLimit,
+    /// Keep only the most frequent terms (by count over the corpus). Default: all.
+    pub max_features: Option<usize>,
+    /// Use `1 + ln(tf)` instead of the raw count. Default: true.
+    pub sublinear_tf: bool,
+    /// Add one to document frequencies, as if a document held every term once. Default: true.
+    pub smooth_idf: bool,
+    /// Row normalisation. Default: l2.
+    pub norm: Norm,
+}
+
+impl Default for TfidfParams {
+    fn default() -> Self {
+        TfidfParams {
+            analyzer: AnalyzerConfig::default(),
+            min_df: DfLimit::Count(2),
+            max_df: DfLimit::Fraction(1.0),
+            max_features: None,
+            sublinear_tf: true,
+            smooth_idf: true,
+            norm: Norm::L2,
+        }
+    }
+}
+
+/// A sparse row: column ids in increasing order and their values.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SparseRow {
+    pub indices: Vec<u32>,
+    pub values: Vec<f64>,
+}
+
+impl SparseRow {
+    /// Number of stored entries.
+    pub fn nnz(&self) -> usize {
+        self.indices.len()
+    }
+}
+
+/// A compressed sparse row matrix (also used transposed, as compressed columns).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CsrMatrix {
+    /// Number of columns.
+    pub n_cols: usize,
+    /// Row `i` is stored at `indptr[i]..indptr[i + 1]`.
+    pub indptr: Vec<usize>,
+    /// Column of each stored value, increasing within a row.
+    pub indices: Vec<u32>,
+    /// The stored values.
+    pub values: Vec<f64>,
+}
+
+impl CsrMatrix {
+    /// Stack sparse rows into a matrix with `n_cols` columns.
+    pub fn from_rows(rows: Vec<SparseRow>, n_cols: usize) -> CsrMatrix {
+        let nnz = rows.iter().map(SparseRow::nnz).sum();
+        let mut m = CsrMatrix {
+            n_cols,
+            indptr: Vec::with_capacity(rows.len() + 1),
+            indices: Vec::with_capacity(nnz),
+            values: Vec::with_capacity(nnz),
+        };
+        m.indptr.push(0);
+        for r in rows {
+            m.indices.extend_from_slice(&r.indices);
+            m.values.extend_from_slice(&r.values);
+            m.indptr.push(m.indices.len());
+        }
+        m
+    }
+
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.indptr.len() - 1
+    }
+
+    /// Number of stored values.
+    pub fn nnz(&self) -> usize {
+        self.indices.len()
+    }
+
+    /// Row `i` as (column ids, values).
+    pub fn row(&self, i: usize) -> (&[u32], &[f64]) {
+        let (a, b) = (self.indptr[i], self.indptr[i + 1]);
+        (&self.indices[a..b], &self.values[a..b])
+    }
+
+    /// The rows listed in `rows`, in that order.
+    pub fn select_rows(&self, rows: &[usize]) -> CsrMatrix {
+        let mut m = CsrMatrix {
+            n_cols: self.n_cols,
+            indptr: vec![0],
+            ..Default::default()
+        };
+        for &i in rows {
+            let (ix, v) = self.row(i);
+            m.indices.extend_from_slice(ix);
+            m.values.extend_from_slice(v);
+            m.indptr.push(m.indices.len());
+        }
+        m
+    }
+
+    /// The transpose (a CSR of the columns), with row ids increasing within each column.
+    pub fn transpose(&self) -> CsrMatrix {
+        let mut counts = vec![0usize; self.n_cols + 1];
+        for &j in &self.indices {
+            counts[j as usize + 1] += 1;
+        }
+        for j in 0..self.n_cols {
+            counts[j + 1] += counts[j];
+        }
+        let indptr = counts.clone();
+        let mut next = counts;
+        let mut indices = vec![0u32; self.nnz()];
+        let mut values = vec![0f64; self.nnz()];
+        for i in 0..self.n_rows() {
+            let (ix, v) = self.row(i);
+            for (&j, &x) in ix.iter().zip(v) {
+                let p = next[j as usize];
+                indices[p] = i as u32;
+                values[p] = x;
+                next[j as usize] += 1;
+            }
+        }
+        CsrMatrix {
+            n_cols: self.n_rows(),
+            indptr,
+            indices,
+            values,
+        }
+    }
+}
+
+/// What fitting saw, for the training summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VocabularyStats {
+    /// Documents fitted on.
+    pub n_documents: usize,
+    /// Distinct terms before pruning.
+    pub n_terms_seen: usize,
+    /// Terms kept.
+    pub n_terms_kept: usize,
+    /// Non-zeros of the training matrix.
+    pub nnz: usize,
+}
+
+/// A fitted TF-IDF vectorizer: analyzer, vocabulary and idf.
+#[derive(Debug, Clone)]
+pub struct TfidfVectorizer {
+    params: TfidfParams,
+    analyzer: Analyzer,
+    vocabulary: Vec<String>,
+    idf: Vec<f64>,
+    index: FxHashMap<String, u32>,
+}
+
+/// Documents are analysed in parallel within blocks of this many, blocks merged in order.
+const BLOCK: usize = 2048;
+
+impl TfidfParams {
+    /// Check the parameters (each broken rule its own message).
+    pub fn validate(&self) -> Result<()> {
+        self.analyzer.validate()?;
+        if let DfLimit::Fraction(f) = self.min_df {
+            if !(0.0..=1.0).contains(&f) {
+                return Err(Error::param("min_df", f, "a fraction must be in [0, 1]"));
+            }
+        }
+        if let DfLimit::Fraction(f) = self.max_df {
+            if !(0.0..=1.0).contains(&f) {
+                return Err(Error::param("max_df", f, "a fraction must be in [0, 1]"));
+            }
+        }
+        if self.max_features == Some(0) {
+            return Err(Error::param("max_features", 0, "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// Learn the vocabulary and idf from `docs` and return the vectorizer with the training matrix.
+    pub fn fit_transform<S: AsRef<str> + Sync>(
+        &self,
+        docs: &[S],
+    ) -> Result<(TfidfVectorizer, CsrMatrix, VocabularyStats)> {
+        self.validate()?;
+        let analyzer = Analyzer::new(self.analyzer.clone())?;
+        let n = docs.len();
+        if n == 0 {
+            return Err(Error::param("documents", 0, "cannot fit on an empty corpus"));
+        }
+
+        // Pass 1: term counts per document against a provisional vocabulary (ids in order of
+        // first appearance, so independent of thread count).
+        let mut provisional: FxHashMap<String, u32> = FxHashMap::default();
+        let mut df: Vec<u32> = Vec::new();
+        let mut total: Vec<u64> = Vec::new();
+        let mut doc_terms: Vec<Vec<(u32, u32)>> = Vec::with_capacity(n);
+        for block in docs.chunks(BLOCK) {
+            let counted: Vec<Vec<(String, u32)>> = block
+                .par_iter()
+                .map(|d| count_terms(&analyzer, d.as_ref()))
+                .collect();
+            for terms in counted {
+                let mut row = Vec::with_capacity(terms.len());
+                for (term, count) in terms {
+                    let next = provisional.len() as u32;
+                    let id = *provisional.entry(term).or_insert(next);
+                    if id == next {
+                        df.push(0);
+                        total.push(0);
+                    }
+                    df[id as usize] += 1;
+                    total[id as usize] += count as u64;
+                    row.push((id, count));
+                }
+                doc_terms.push(row);
+            }
+        }
+        let n_terms_seen = provisional.len();
+
+        // Pruning, as scikit-learn: keep min_df <= df <= max_df, then the max_features terms of
+        // highest corpus count (ties by term order).
+        let min_docs = self.min_df.documents(n);
+        let max_docs = self.max_df.documents(n);
+        let mut kept: Vec<(String, u32)> = provisional
+            .into_iter()
+            .filter(|&(_, id)| {
+                let d = df[id as usize] as f64;
+                d >= min_docs && d <= max_docs
+            })
+            .collect();
+        kept.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        if let Some(m) = self.max_features {
+            if kept.len() > m {
+                let mut order: Vec<usize> = (0..kept.len()).collect();
+                order.sort_by(|&a, &b| total[kept[b].1 as usize].cmp(&total[kept[a].1 as usize]));
+                let mut keep = vec![false; kept.len()];
+                order[..m].iter().for_each(|&i| keep[i] = true);
+                let mut i = 0;
+                kept.retain(|_| {
+                    i += 1;
+                    keep[i - 1]
+                });
+            }
+        }
+        if kept.is_empty() {
+            return Err(Error::EmptyVocabulary {
+                min_df: self.min_df.to_string(),
+                max_df: self.max_df.to_string(),
+                max_features: self
+                    .max_features
+                    .map_or("none".to_string(), |m| m.to_string()),
+                n_documents: n,
+            });
+        }
+
+        let mut remap = vec![u32::MAX; n_terms_seen];
+        let mut vocabulary = Vec::with_capacity(kept.len());
+        let mut idf = Vec::with_capacity(kept.len());
+        for (new_id, (term, old_id)) in kept.into_iter().enumerate() {
+            remap[old_id as usize] = new_id as u32;
+            idf.push(idf_value(df[old_id as usize] as f64, n as f64, self.smooth_idf));
+            vocabulary.push(term);
+        }
+        drop(df);
+        drop(total);
+
+        let vectorizer = TfidfVectorizer::build(self.clone(), analyzer, vocabulary, idf);
+        let rows: Vec<SparseRow> = doc_terms
+            .into_par_iter()
+            .map(|terms| {
+                let counts = terms
+                    .into_iter()
+                    .filter_map(|(id, c)| {
+                        let new = remap[id as usize];
+                        (new != u32::MAX).then_some((new, c))
+                    })
+                    .collect();
+                vectorizer.weigh(counts)
+            })
+            .collect();
+        let matrix = CsrMatrix::from_rows(rows, vectorizer.n_features());
+        let stats = VocabularyStats {
+            n_documents: n,
+            n_terms_seen,
+            n_terms_kept: vectorizer.n_features(),
+            nnz: matrix.nnz(),
+        };
+        Ok((vectorizer, matrix, stats))
+    }
+}
+
+/// scikit-learn's idf.
+fn idf_value(df: f64, n: f64, smooth: bool) -> f64 {
+    if smooth {
+        ((1.0 + n) / (1.0 + df)).ln() + 1.0
+    } else {
+        (n / df).ln() + 1.0
+    }
+}
+
+/// Distinct terms of one document with their counts, sorted by term.
+fn count_terms(analyzer: &Analyzer, text: &str) -> Vec<(String, u32)> {
+    let mut counts: FxHashMap<String, u32> = FxHashMap::default();
+    analyzer.for_each_term(text, |t| {
+        if let Some(c) = counts.get_mut(t) {
+            *c += 1;
+        } else {
+            counts.insert(t.to_string(), 1);
+        }
+    });
+    let mut v: Vec<(String, u32)> = counts.into_iter().collect();
+    v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+impl TfidfVectorizer {
+    fn build(
+        params: TfidfParams,
+        analyzer: Analyzer,
+        vocabulary: Vec<String>,
+        idf: Vec<f64>,
+    ) -> Self {
+        let index = vocabulary
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as u32))
+            .collect();
+        TfidfVectorizer {
+            params,
+            analyzer,
+            vocabulary,
+            idf,
+            index,
+        }
+    }
+
+    /// Rebuild a vectorizer from saved parts, checking every invariant: the analyzer config is
+    /// valid, vocabulary and idf have equal length, terms are unique, idf values finite and ≥ 1.
+    pub fn from_parts(params: TfidfParams, vocabulary: Vec<String>, idf: Vec<f64>) -> Result<Self> {
+        params.validate()?;
+        let analyzer = Analyzer::new(params.analyzer.clone())?;
+        if vocabulary.len() != idf.len() {
+            return Err(Error::param(
+                "vocabulary",
+                vocabulary.len(),
+                format!("vocabulary and idf differ in length ({})", idf.len()),
+            ));
+        }
+        if let Some(i) = idf.iter().position(|x| !x.is_finite() || *x < 1.0 - 1e-12) {
+            return Err(Error::param(
+                "idf",
+                idf[i],
+                format!("idf of term {:?} must be finite and >= 1", vocabulary[i]),
+            ));
+        }
+        let v = Self::build(params, analyzer, vocabulary, idf);
+        if v.index.len() != v.vocabulary.len() {
+            return Err(Error::param(
+                "vocabulary",
+                v.vocabulary.len(),
+                "terms must be unique",
+            ));
+        }
+        Ok(v)
+    }
+
+    /// The parameters it was fitted with.
+    pub fn params(&self) -> &TfidfParams {
+        &self.params
+    }
+
+    /// The analyzer.
+    pub fn analyzer(&self) -> &Analyzer {
+        &self.analyzer
+    }
+
+    /// Terms by id.
+    pub fn vocabulary(&self) -> &[String] {
+        &self.vocabulary
+    }
+
+    /// Inverse document frequency by term id.
+    pub fn idf(&self) -> &[f64] {
+        &self.idf
+    }
+
+    /// Number of features (terms).
+    pub fn n_features(&self) -> usize {
+        self.vocabulary.len()
+    }
+
+    /// The id of a term, if it is in the vocabulary.
+    pub fn term_id(&self, term: &str) -> Option<u32> {
+        self.index.get(term).copied()
+    }
+
+    /// The TF-IDF row of one document. Terms outside the vocabulary are ignored; a document with
+    /// no known term gives an empty row.
+    pub fn transform(&self, text: &str) -> SparseRow {
+        let mut counts: FxHashMap<u32, u32> = FxHashMap::default();
+        self.analyzer.for_each_term(text, |t| {
+            if let Some(&id) = self.index.get(t) {
+                *counts.entry(id).or_insert(0) += 1;
+            }
+        });
+        self.weigh(counts.into_iter().collect())
+    }
+
+    /// TF-IDF rows of many documents, in parallel, in input order.
+    pub fn transform_many<S: AsRef<str> + Sync>(&self, docs: &[S]) -> CsrMatrix {
+        let rows: Vec<SparseRow> = docs.par_iter().map(|d| self.transform(d.as_ref())).collect();
+        CsrMatrix::from_rows(rows, self.n_features())
+    }
+
+    /// Term counts → sorted, weighted, normalised row.
+    fn weigh(&self, mut counts: Vec<(u32, u32)>) -> SparseRow {
+        counts.sort_unstable_by_key(|&(id, _)| id);
+        let mut row = SparseRow {
+            indices: Vec::with_capacity(counts.len()),
+            values: Vec::with_capacity(counts.len()),
+        };
+        for (id, c) in counts {
+            let tf = if self.params.sublinear_tf {
+                1.0 + (c as f64).ln()
+            } else {
+                c as f64
+            };
+            row.indices.push(id);
+            row.values.push(tf * self.idf[id as usize]);
+        }
+        if self.params.norm == Norm::L2 {
+            let norm = row.values.iter().map(|v| v * v).sum::<f64>().sqrt();
+            if norm > 0.0 {
+                row.values.iter_mut().for_each(|v| *v /= norm);
+            }
+        }
+        row
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corpus() -> Vec<&'static str> {
+        vec![
+            "The resistance rejected the occupation.",
+            "Occupation forces shelled the town; the resistance answered.",
+            "Talks on a ceasefire resumed in Doha.",
+            "The envoy said the talks were constructive.",
+        ]
+    }
+
+    #[test]
+    fn golden_idf_and_row_match_sklearn() {
+        // scikit-learn 1.9.1:
+        //   v = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)
+        //   X = v.fit_transform(corpus()); v.idf_[v.vocabulary_[t]]; X[1]
+        let params = TfidfParams {
+            min_df: DfLimit::Count(1),
+            ..Default::default()
+        };
+        let (v, m, stats) = params.fit_transform(&corpus()).unwrap();
+        assert_eq!(stats.n_documents, 4);
+        assert_eq!(v.n_features(), 39);
+        let idf = |t: &str| v.idf()[v.term_id(t).unwrap() as usize];
+        for (term, expected) in [
+            ("the", 1.2231435513142097),
+            ("resistance", 1.5108256237659907),
+            ("doha", 1.916290731874155),
+            ("the resistance", 1.5108256237659907),
+        ] {
+            assert!((idf(term) - expected).abs() < 1e-12, "idf of {term:?}");
+        }
+        let expected_row = [
+            ("answered", 0.27700171504921156),
+            ("forces", 0.27700171504921156),
+            ("forces shelled", 0.27700171504921156),
+            ("occupation", 0.218391333821343),
+            ("occupation forces", 0.27700171504921156),
+            ("resistance", 0.218391333821343),
+            ("resistance answered", 0.27700171504921156),
+            ("shelled", 0.27700171504921156),
+            ("shelled the", 0.27700171504921156),
+            ("the", 0.29935960738409245),
+            ("the resistance", 0.218391333821343),
+            ("the town", 0.27700171504921156),
+            ("town", 0.27700171504921156),
+            ("town the", 0.27700171504921156),
+        ];
+        let (ix, vals) = m.row(1);
+        assert_eq!(ix.len(), expected_row.len());
+        for ((&j, &x), (term, expected)) in ix.iter().zip(vals).zip(expected_row) {
+            assert_eq!(v.vocabulary()[j as usize], term);
+            assert!((x - expected).abs() < 1e-12, "{term}: {x} vs {expected}");
+        }
+    }
+
+    #[test]
+    fn transform_uses_training_idf_for_a_single_document() {
+        // Regression guard for linfa-preprocessing's behaviour (idf recomputed per batch).
+        let (v, m, _) = TfidfParams {
+            min_df: DfLimit::Count(1),
+            ..Default::default()
+        }
+        .fit_transform(&corpus())
+        .unwrap();
+        let one = v.transform(corpus()[2]);
+        let (ix, vals) = m.row(2);
+        assert_eq!(one.indices, ix);
+        for (a, b) in one.values.iter().zip(vals) {
+            assert!((a - b).abs() < 1e-15);
+        }
+        assert!(v.transform("").indices.is_empty());
+        assert!(v.transform("zzz qqq").indices.is_empty());
+    }
+
+    #[test]
+    fn pruning_limits() {
+        let docs = corpus();
+        let fit = |p: TfidfParams| p.fit_transform(&docs);
+        let base = TfidfParams {
+            analyzer: AnalyzerConfig {
+                ngram_range: (1, 1),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        // min_df = 2: the, resistance, occupation, talks.
+        let (v, _, _) = fit(base.clone()).unwrap();
+        assert_eq!(v.vocabulary(), ["occupation", "resistance", "talks", "the"]);
+        // max_df = 0.5 drops "the" (4 of 4 documents).
+        let (v, _, _) = fit(TfidfParams {
+            max_df: DfLimit::Fraction(0.5),
+            ..base.clone()
+        })
+        .unwrap();
+        assert_eq!(v.vocabulary(), ["occupation", "resistance", "talks"]);
+        // max_features = 1 keeps the most frequent term.
+        let (v, _, _) = fit(TfidfParams {
+            max_features: Some(1),
+            ..base.clone()
+        })
+        .unwrap();
+        assert_eq!(v.vocabulary(), ["the"]);
+        // Nothing left: a clear error that names the settings.
+        let err = fit(TfidfParams {
+            min_df: DfLimit::Count(5),
+            ..base
+        })
+        .unwrap_err();
+        assert!(matches!(err, Error::EmptyVocabulary { .. }), "{err}");
+        assert!(err.to_string().contains("min_df=5"));
+    }
+
+    #[test]
+    fn df_limit_parsing() {
+        assert_eq!("2".parse::<DfLimit>().unwrap(), DfLimit::Count(2));
+        assert_eq!("0.9".parse::<DfLimit>().unwrap(), DfLimit::Fraction(0.9));
+        assert_eq!("1.0".parse::<DfLimit>().unwrap(), DfLimit::Fraction(1.0));
+        assert!("1.5".parse::<DfLimit>().is_err());
+        assert!("-1".parse::<DfLimit>().is_err());
+    }
+
+    #[test]
+    fn transpose_round_trips() {
+        let (_, m, _) = TfidfParams {
+            min_df: DfLimit::Count(1),
+            ..Default::default()
+        }
+        .fit_transform(&corpus())
+        .unwrap();
+        let t = m.transpose();
+        assert_eq!(t.n_rows(), m.n_cols);
+        assert_eq!(t.transpose(), m);
+    }
+}
