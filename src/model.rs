@@ -1,0 +1,370 @@
+//! The saved model file: one self-contained file that is all scoring needs.
+//!
+//! Layout (all integers and floats little-endian):
+//!
+//! ```text
+//! "FRAMELENS-MODEL\n"            16 bytes, the format name
+//! version                        u32 (this build writes 1 and reads 1)
+//! header length                  u64, then that many bytes of UTF-8 JSON: kind, labels, thresholds,
+//!                                the training parameters (analyzer with its stop words, TF-IDF,
+//!                                solver), the training summary, n_features
+//! vocabulary                     n_features × (u32 byte length + UTF-8 term), in id order
+//! idf                            n_features × f64
+//! weights                        n_features × n_labels × f64, feature-major
+//! bias                           n_labels × f64
+//! checksum                       u64, FNV-1a of every byte before it
+//! ```
+//!
+//! Loading checks the name, then the version, then the checksum (a truncated or damaged file is
+//! reported as such), then every length and invariant through the same constructors training
+//! uses. Writing goes to a temporary file in the target's folder, is flushed to disk, then renamed
+//! over the target, so a crash never leaves half a model.
+
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::Path;
+
+use crate::classifier::{Classifier, ClassifierParams, TrainingSummary};
+use crate::classify::{LogisticModel, ModelKind};
+use crate::error::{Error, Result};
+use crate::features::TfidfVectorizer;
+
+/// The format name every model file starts with.
+pub const MAGIC: &[u8; 16] = b"FRAMELENS-MODEL\n";
+/// The format version this build writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// The oldest format version this build reads.
+pub const OLDEST_READABLE: u32 = 1;
+
+/// The JSON header: everything but the large arrays.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelHeader {
+    /// "multinomial" or "one_vs_rest".
+    pub kind: ModelKind,
+    /// Label names in model order.
+    pub labels: Vec<String>,
+    /// Per-label thresholds (one-vs-rest).
+    pub thresholds: Option<Vec<f64>>,
+    /// Vocabulary size.
+    pub n_features: usize,
+    /// Training parameters, including the full analyzer configuration.
+    pub params: ClassifierParams,
+    /// What training saw.
+    pub training: TrainingSummary,
+}
+
+const FNV_OFFSET: u64 = 0xcbf29ce484222325;
+const FNV_PRIME: u64 = 0x100000001b3;
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(FNV_OFFSET, |h, &b| {
+        (h ^ b as u64).wrapping_mul(FNV_PRIME)
+    })
+}
+
+/// Serialise a classifier to bytes.
+pub fn to_bytes(clf: &Classifier) -> Result<Vec<u8>> {
+    let header = ModelHeader {
+        kind: clf.model.kind,
+        labels: clf.labels.clone(),
+        thresholds: clf.thresholds.clone(),
+        n_features: clf.vectorizer.n_features(),
+        params: ClassifierParams {
+            tfidf: clf.vectorizer.params().clone(),
+            ..clf.params.clone()
+        },
+        training: clf.summary.clone(),
+    };
+    let json = serde_json::to_vec(&header).map_err(|e| Error::param("model", "header", e.to_string()))?;
+    let vocab_bytes: usize = clf.vectorizer.vocabulary().iter().map(|t| 4 + t.len()).sum();
+    let mut out = Vec::with_capacity(
+        16 + 12
+            + json.len()
+            + vocab_bytes
+            + 8 * (clf.model.weights.len() + clf.model.bias.len() + clf.vectorizer.n_features())
+            + 8,
+    );
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    out.extend_from_slice(&json);
+    for term in clf.vectorizer.vocabulary() {
+        out.extend_from_slice(&(term.len() as u32).to_le_bytes());
+        out.extend_from_slice(term.as_bytes());
+    }
+    for x in clf
+        .vectorizer
+        .idf()
+        .iter()
+        .chain(&clf.model.weights)
+        .chain(&clf.model.bias)
+    {
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    let sum = fnv1a(&out);
+    out.extend_from_slice(&sum.to_le_bytes());
+    Ok(out)
+}
+
+/// Write a classifier to `path` atomically (temporary file in the same folder, then rename).
+pub fn save(clf: &Classifier, path: &Path) -> Result<()> {
+    let bytes = to_bytes(clf)?;
+    write_atomic(path, &bytes)
+}
+
+/// Write `bytes` to `path` through a temporary file and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model".into());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
+    }
+    Ok(())
+}
+
+/// Read a model file.
+pub fn load(path: &Path) -> Result<Classifier> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    from_bytes(&bytes, &path.display().to_string())
+}
+
+/// Read only the header of a model file (cheap: used by `inspect`).
+pub fn load_header(path: &Path) -> Result<(u32, ModelHeader)> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let name = path.display().to_string();
+    let mut r = Reader::new(&bytes, &name);
+    let version = r.preamble()?;
+    Ok((version, r.header()?))
+}
+
+/// Parse model bytes; `name` is used in error messages.
+pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Classifier> {
+    let mut r = Reader::new(bytes, name);
+    r.preamble()?;
+    if bytes.len() < 8 + r.pos {
+        return Err(r.corrupt("file is truncated"));
+    }
+    let (body, tail) = bytes.split_at(bytes.len() - 8);
+    let stored = u64::from_le_bytes(tail.try_into().expect("8 bytes"));
+    if fnv1a(body) != stored {
+        return Err(r.corrupt("checksum mismatch: the file is truncated or damaged"));
+    }
+    r.bytes = body;
+    let header = r.header()?;
+    let n = header.n_features;
+    let k = header.labels.len();
+    // Lengths are checked against what is left before allocating anything.
+    if n.saturating_mul(4) > r.remaining() {
+        return Err(r.corrupt(&format!("{n} terms cannot fit in the file")));
+    }
+    let mut vocabulary = Vec::with_capacity(n);
+    for i in 0..n {
+        let len = r.u32()? as usize;
+        let raw = r.take(len)?;
+        let term = std::str::from_utf8(raw)
+            .map_err(|_| r.corrupt(&format!("term {i} is not UTF-8")))?;
+        vocabulary.push(term.to_string());
+    }
+    let idf = r.f64s(n)?;
+    let weights = r.f64s(n.checked_mul(k).ok_or_else(|| r.corrupt("size overflow"))?)?;
+    let bias = r.f64s(k)?;
+    if r.remaining() != 0 {
+        return Err(r.corrupt(&format!("{} unexpected bytes after the model", r.remaining())));
+    }
+    let wrap = |e: Error| Error::CorruptModel {
+        path: name.to_string(),
+        reason: e.to_string(),
+    };
+    let vectorizer =
+        TfidfVectorizer::from_parts(header.params.tfidf.clone(), vocabulary, idf).map_err(wrap)?;
+    let clf = Classifier {
+        params: header.params,
+        vectorizer,
+        model: LogisticModel {
+            kind: header.kind,
+            n_features: n,
+            n_labels: k,
+            weights,
+            bias,
+        },
+        labels: header.labels,
+        thresholds: header.thresholds,
+        summary: header.training,
+    };
+    clf.validate().map_err(wrap)?;
+    Ok(clf)
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    name: &'a str,
+}
+
+impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8], name: &'a str) -> Self {
+        Reader {
+            bytes,
+            pos: 0,
+            name,
+        }
+    }
+
+    fn corrupt(&self, reason: &str) -> Error {
+        Error::CorruptModel {
+            path: self.name.to_string(),
+            reason: reason.to_string(),
+        }
+    }
+
+    fn remaining(&self) -> usize {
+        self.bytes.len() - self.pos
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        if n > self.remaining() {
+            return Err(self.corrupt("file is truncated"));
+        }
+        let s = &self.bytes[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    fn u32(&mut self) -> Result<u32> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+
+    fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+    }
+
+    fn f64s(&mut self, n: usize) -> Result<Vec<f64>> {
+        let raw = self.take(n.checked_mul(8).ok_or_else(|| self.corrupt("size overflow"))?)?;
+        Ok(raw
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect())
+    }
+
+    /// Format name and version.
+    fn preamble(&mut self) -> Result<u32> {
+        let head = &self.bytes[..self.bytes.len().min(MAGIC.len())];
+        if head != MAGIC {
+            return Err(Error::UnsupportedModelFormat {
+                path: self.name.to_string(),
+                found: String::from_utf8_lossy(head).trim_end().to_string(),
+                expected: String::from_utf8_lossy(MAGIC).trim_end().to_string(),
+            });
+        }
+        self.pos = MAGIC.len();
+        let version = self.u32()?;
+        if !(OLDEST_READABLE..=FORMAT_VERSION).contains(&version) {
+            return Err(Error::UnsupportedModelVersion {
+                path: self.name.to_string(),
+                found: version,
+                supported: format!("{OLDEST_READABLE}..={FORMAT_VERSION}"),
+            });
+        }
+        Ok(version)
+    }
+
+    fn header(&mut self) -> Result<ModelHeader> {
+        let len = self.u64()?;
+        if len > self.remaining() as u64 {
+            return Err(self.corrupt("file is truncated"));
+        }
+        let raw = self.take(len as usize)?;
+        serde_json::from_slice(raw).map_err(|e| self.corrupt(&format!("bad header: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Document;
+
+    fn trained() -> Classifier {
+        let docs: Vec<Document> = (0..30)
+            .map(|i| Document {
+                id: i.to_string(),
+                text: if i % 2 == 0 {
+                    format!("missile strike troops border {i}")
+                } else {
+                    format!("talks envoy summit minister {i}")
+                },
+                labels: vec![if i % 2 == 0 { "security" } else { "diplomacy" }.to_string()],
+                ..Default::default()
+            })
+            .collect();
+        ClassifierParams::default().fit(&docs).unwrap().0
+    }
+
+    #[test]
+    fn round_trip_is_identical() {
+        let clf = trained();
+        let bytes = to_bytes(&clf).unwrap();
+        let back = from_bytes(&bytes, "mem").unwrap();
+        assert_eq!(back.model, clf.model);
+        assert_eq!(back.labels, clf.labels);
+        assert_eq!(back.vectorizer.vocabulary(), clf.vectorizer.vocabulary());
+        assert_eq!(to_bytes(&back).unwrap(), bytes);
+    }
+
+    #[test]
+    fn wrong_truncated_newer_and_damaged_files_are_clear_errors() {
+        let bytes = to_bytes(&trained()).unwrap();
+        let err = from_bytes(b"{\"not\": \"a model\"}", "x").unwrap_err();
+        assert!(matches!(err, Error::UnsupportedModelFormat { .. }), "{err}");
+        assert!(matches!(from_bytes(b"", "x").unwrap_err(), Error::UnsupportedModelFormat { .. }));
+        for cut in [17, 30, bytes.len() / 2, bytes.len() - 1] {
+            let err = from_bytes(&bytes[..cut], "x").unwrap_err();
+            assert!(matches!(err, Error::CorruptModel { .. }), "cut {cut}: {err}");
+        }
+        let mut newer = bytes.clone();
+        newer[16..20].copy_from_slice(&99u32.to_le_bytes());
+        let err = from_bytes(&newer, "x").unwrap_err();
+        assert!(matches!(err, Error::UnsupportedModelVersion { found: 99, .. }), "{err}");
+        let mut flipped = bytes.clone();
+        let mid = bytes.len() - 20;
+        flipped[mid] ^= 0x40;
+        assert!(matches!(from_bytes(&flipped, "x").unwrap_err(), Error::CorruptModel { .. }));
+    }
+
+    #[test]
+    fn non_finite_weights_are_refused_even_with_a_valid_checksum() {
+        let mut bytes = to_bytes(&trained()).unwrap();
+        let bias_at = bytes.len() - 8 - 8;
+        bytes[bias_at..bias_at + 8].copy_from_slice(&f64::NAN.to_le_bytes());
+        let body = bytes.len() - 8;
+        let sum = fnv1a(&bytes[..body]);
+        bytes[body..].copy_from_slice(&sum.to_le_bytes());
+        let err = from_bytes(&bytes, "x").unwrap_err();
+        assert!(err.to_string().contains("finite"), "{err}");
+    }
+
+    #[test]
+    fn save_is_atomic_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.flm");
+        save(&trained(), &path).unwrap();
+        assert!(load(&path).is_ok());
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        let err = save(&trained(), &dir.path().join("missing/dir/m.flm")).unwrap_err();
+        assert!(matches!(err, Error::Io { .. }));
+    }
+}
