@@ -273,7 +273,11 @@ impl LogisticParams {
     /// Check the parameters.
     pub fn validate(&self) -> Result<()> {
         if !(self.c.is_finite() && self.c > 0.0) {
-            return Err(Error::param("C", self.c, "must be a positive, finite number"));
+            return Err(Error::param(
+                "C",
+                self.c,
+                "must be a positive, finite number",
+            ));
         }
         if !(self.tol.is_finite() && self.tol > 0.0) {
             return Err(Error::param("tol", self.tol, "must be a positive number"));
@@ -619,18 +623,49 @@ fn transpose_times(xt: &CsrMatrix, resid: &[f64], k: usize, out: &mut [f64]) {
         });
 }
 
+/// Elements per block of the vector algebra: sums are taken per block, then over blocks in
+/// order, so results do not depend on the number of threads.
+const VEC_BLOCK: usize = 1 << 14;
+
+/// Deterministic parallel dot product.
 fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let partial: Vec<f64> = a
+        .par_chunks(VEC_BLOCK)
+        .zip(b.par_chunks(VEC_BLOCK))
+        .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>())
+        .collect();
+    partial.iter().sum()
+}
+
+/// `y += a * x`, in parallel.
+fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
+    y.par_chunks_mut(VEC_BLOCK)
+        .zip(x.par_chunks(VEC_BLOCK))
+        .for_each(|(y, x)| y.iter_mut().zip(x).for_each(|(y, x)| *y += a * x));
+}
+
+/// `out = a - b`, in parallel.
+fn sub_into(out: &mut [f64], a: &[f64], b: &[f64]) {
+    out.par_chunks_mut(VEC_BLOCK)
+        .zip(a.par_chunks(VEC_BLOCK).zip(b.par_chunks(VEC_BLOCK)))
+        .for_each(|(o, (a, b))| {
+            o.iter_mut()
+                .zip(a.iter().zip(b))
+                .for_each(|(o, (a, b))| *o = a - b)
+        });
 }
 
 fn max_abs(a: &[f64]) -> f64 {
-    a.iter().fold(0.0, |m, v| m.max(v.abs()))
+    a.par_chunks(VEC_BLOCK)
+        .map(|c| c.iter().fold(0.0f64, |m, v| m.max(v.abs())))
+        .reduce(|| 0.0, f64::max)
 }
 
 /// L-BFGS (history 10) with a backtracking Armijo line search. The objectives here are strictly
 /// convex, so every accepted step has sᵀy > 0 and the inverse-Hessian estimate stays positive
 /// definite. Stops, as scipy's L-BFGS-B called by scikit-learn, when max |g| ≤ tol or when the
-/// relative decrease of f falls below 64 machine epsilons.
+/// relative decrease of f falls below 64 machine epsilons. The history is a ring of preallocated
+/// vectors, so an iteration allocates nothing of the problem's size.
 fn lbfgs<O: Objective>(
     obj: &O,
     mut theta: Vec<f64>,
@@ -643,61 +678,55 @@ fn lbfgs<O: Objective>(
     let mut grad = vec![0.0; dim];
     let mut f = obj.eval(&theta, &mut grad);
     let mut evaluations = 1;
+    // Ring buffer: entry (start + i) % M is the i-th oldest pair.
     let mut s_hist: Vec<Vec<f64>> = Vec::with_capacity(M);
     let mut y_hist: Vec<Vec<f64>> = Vec::with_capacity(M);
-    let mut rho: Vec<f64> = Vec::with_capacity(M);
+    let mut rho = [0.0f64; M];
+    let (mut start, mut len) = (0usize, 0usize);
+    let mut alpha = [0.0f64; M];
     let mut converged = max_abs(&grad) <= params.tol;
     let mut iterations = 0;
+    let mut dir = vec![0.0; dim];
     let mut new_theta = vec![0.0; dim];
     let mut new_grad = vec![0.0; dim];
 
     while !converged && iterations < params.max_iter {
         iterations += 1;
-        // Two-loop recursion: direction = -H g.
-        let mut q = grad.clone();
-        let mut alpha = vec![0.0; s_hist.len()];
-        for i in (0..s_hist.len()).rev() {
-            alpha[i] = rho[i] * dot(&s_hist[i], &q);
-            q.iter_mut()
-                .zip(&y_hist[i])
-                .for_each(|(q, y)| *q -= alpha[i] * y);
+        // Two-loop recursion: dir = -H g.
+        dir.copy_from_slice(&grad);
+        for i in (0..len).rev() {
+            let slot = (start + i) % M;
+            alpha[i] = rho[slot] * dot(&s_hist[slot], &dir);
+            axpy(&mut dir, -alpha[i], &y_hist[slot]);
         }
-        let gamma = match s_hist.last() {
-            Some(s) => {
-                let y = y_hist.last().expect("paired with s");
-                dot(s, y) / dot(y, y)
-            }
-            None => 1.0 / grad.iter().map(|g| g * g).sum::<f64>().sqrt().max(1e-12),
-        };
-        q.iter_mut().for_each(|q| *q *= gamma);
-        for i in 0..s_hist.len() {
-            let beta = rho[i] * dot(&y_hist[i], &q);
-            q.iter_mut()
-                .zip(&s_hist[i])
-                .for_each(|(q, s)| *q += (alpha[i] - beta) * s);
-        }
-        let dir: Vec<f64> = q.into_iter().map(|v| -v).collect();
-        let mut slope = dot(&grad, &dir);
-        let dir = if slope >= 0.0 {
-            // Not a descent direction (round-off): restart from steepest descent.
-            s_hist.clear();
-            y_hist.clear();
-            rho.clear();
-            slope = -dot(&grad, &grad);
-            grad.iter().map(|g| -g).collect()
+        let gamma = if len > 0 {
+            let slot = (start + len - 1) % M;
+            1.0 / (rho[slot] * dot(&y_hist[slot], &y_hist[slot]))
         } else {
-            dir
+            1.0 / dot(&grad, &grad).sqrt().max(1e-12)
         };
+        dir.par_iter_mut().for_each(|d| *d *= gamma);
+        for i in 0..len {
+            let slot = (start + i) % M;
+            let beta = rho[slot] * dot(&y_hist[slot], &dir);
+            axpy(&mut dir, alpha[i] - beta, &s_hist[slot]);
+        }
+        dir.par_iter_mut().for_each(|d| *d = -*d);
+        let mut slope = dot(&grad, &dir);
+        if slope >= 0.0 {
+            // Not a descent direction (round-off): restart from steepest descent.
+            len = 0;
+            dir.par_iter_mut().zip(&grad).for_each(|(d, g)| *d = -g);
+            slope = -dot(&grad, &grad);
+        }
 
         // Backtracking line search (Armijo, c1 = 1e-4).
         let mut step = 1.0;
         let mut accepted = false;
         let mut f_new = f;
         for _ in 0..50 {
-            new_theta
-                .iter_mut()
-                .zip(theta.iter().zip(&dir))
-                .for_each(|(n, (t, d))| *n = t + step * d);
+            new_theta.copy_from_slice(&theta);
+            axpy(&mut new_theta, step, &dir);
             f_new = obj.eval(&new_theta, &mut new_grad);
             evaluations += 1;
             if f_new.is_finite() && f_new <= f + 1e-4 * step * slope {
@@ -711,26 +740,37 @@ fn lbfgs<O: Objective>(
             converged = true;
             break;
         }
-        let s: Vec<f64> = new_theta.iter().zip(&theta).map(|(a, b)| a - b).collect();
-        let y: Vec<f64> = new_grad.iter().zip(&grad).map(|(a, b)| a - b).collect();
-        let sy = dot(&s, &y);
+        // New pair in the oldest slot (or a fresh one while the ring fills up).
+        let slot = if len < M {
+            if s_hist.len() < M && s_hist.len() == (start + len) % M {
+                s_hist.push(vec![0.0; dim]);
+                y_hist.push(vec![0.0; dim]);
+            }
+            (start + len) % M
+        } else {
+            start % M
+        };
+        sub_into(&mut s_hist[slot], &new_theta, &theta);
+        sub_into(&mut y_hist[slot], &new_grad, &grad);
+        let sy = dot(&s_hist[slot], &y_hist[slot]);
+        let yy = dot(&y_hist[slot], &y_hist[slot]);
         std::mem::swap(&mut theta, &mut new_theta);
         std::mem::swap(&mut grad, &mut new_grad);
         let f_old = f;
         f = f_new;
-        if sy > 1e-12 * dot(&y, &y).max(f64::MIN_POSITIVE) {
-            if s_hist.len() == M {
-                s_hist.remove(0);
-                y_hist.remove(0);
-                rho.remove(0);
+        if sy > 1e-12 * yy.max(f64::MIN_POSITIVE) {
+            rho[slot] = 1.0 / sy;
+            if len < M {
+                len += 1;
+            } else {
+                start = (start + 1) % M;
             }
-            s_hist.push(s);
-            y_hist.push(y);
-            rho.push(1.0 / sy);
+        } else if len == M {
+            // The oldest pair's slot was overwritten by a pair we do not keep: drop it.
+            start = (start + 1) % M;
+            len -= 1;
         }
-        if max_abs(&grad) <= params.tol
-            || (f_old - f) / f_old.abs().max(f.abs()).max(1.0) <= FTOL
-        {
+        if max_abs(&grad) <= params.tol || (f_old - f) / f_old.abs().max(f.abs()).max(1.0) <= FTOL {
             converged = true;
         }
     }
@@ -962,7 +1002,9 @@ mod tests {
             s: sw.iter().sum(),
         };
         let dim = 7 * 3;
-        let theta: Vec<f64> = (0..dim).map(|i| ((i * 7 % 11) as f64 - 5.0) / 10.0).collect();
+        let theta: Vec<f64> = (0..dim)
+            .map(|i| ((i * 7 % 11) as f64 - 5.0) / 10.0)
+            .collect();
         let mut g = vec![0.0; dim];
         problem.eval(&theta, &mut g);
         let mut scratch = vec![0.0; dim];

@@ -11,6 +11,7 @@
 //! Fitting analyses documents in parallel, in fixed blocks merged in document order, so the
 //! vocabulary, the ids and every number are the same whatever the number of threads.
 
+use hashbrown::HashTable;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -283,29 +284,43 @@ impl TfidfParams {
         let analyzer = Analyzer::new(self.analyzer.clone())?;
         let n = docs.len();
         if n == 0 {
-            return Err(Error::param("documents", 0, "cannot fit on an empty corpus"));
+            return Err(Error::param(
+                "documents",
+                0,
+                "cannot fit on an empty corpus",
+            ));
         }
 
         // Pass 1: term counts per document against a provisional vocabulary (ids in order of
-        // first appearance, so independent of thread count).
-        let mut provisional: FxHashMap<String, u32> = FxHashMap::default();
+        // first appearance, so independent of thread count). Each term is hashed once, in the
+        // parallel part; the table only allocates for terms new to the corpus.
+        let mut table: HashTable<u32> = HashTable::new();
+        let mut seen: Vec<String> = Vec::new();
+        let mut hashes: Vec<u64> = Vec::new();
         let mut df: Vec<u32> = Vec::new();
         let mut total: Vec<u64> = Vec::new();
         let mut doc_terms: Vec<Vec<(u32, u32)>> = Vec::with_capacity(n);
         for block in docs.chunks(BLOCK) {
-            let counted: Vec<Vec<(String, u32)>> = block
+            let counted: Vec<DocTerms> = block
                 .par_iter()
-                .map(|d| count_terms(&analyzer, d.as_ref()))
+                .map(|d| DocTerms::count(&analyzer, d.as_ref()))
                 .collect();
-            for terms in counted {
-                let mut row = Vec::with_capacity(terms.len());
-                for (term, count) in terms {
-                    let next = provisional.len() as u32;
-                    let id = *provisional.entry(term).or_insert(next);
-                    if id == next {
-                        df.push(0);
-                        total.push(0);
-                    }
+            for doc in counted {
+                let mut row = Vec::with_capacity(doc.terms.len());
+                for &(hash, start, len, count) in &doc.terms {
+                    let term = &doc.arena[start as usize..(start + len) as usize];
+                    let id = match table.find(hash, |&id| seen[id as usize] == term) {
+                        Some(&id) => id,
+                        None => {
+                            let id = seen.len() as u32;
+                            seen.push(term.to_string());
+                            hashes.push(hash);
+                            df.push(0);
+                            total.push(0);
+                            table.insert_unique(hash, id, |&id| hashes[id as usize]);
+                            id
+                        }
+                    };
                     df[id as usize] += 1;
                     total[id as usize] += count as u64;
                     row.push((id, count));
@@ -313,14 +328,18 @@ impl TfidfParams {
                 doc_terms.push(row);
             }
         }
-        let n_terms_seen = provisional.len();
+        drop(table);
+        drop(hashes);
+        let n_terms_seen = seen.len();
 
         // Pruning, as scikit-learn: keep min_df <= df <= max_df, then the max_features terms of
         // highest corpus count (ties by term order).
         let min_docs = self.min_df.documents(n);
         let max_docs = self.max_df.documents(n);
-        let mut kept: Vec<(String, u32)> = provisional
+        let mut kept: Vec<(String, u32)> = seen
             .into_iter()
+            .enumerate()
+            .map(|(id, term)| (term, id as u32))
             .filter(|&(_, id)| {
                 let d = df[id as usize] as f64;
                 d >= min_docs && d <= max_docs
@@ -356,7 +375,11 @@ impl TfidfParams {
         let mut idf = Vec::with_capacity(kept.len());
         for (new_id, (term, old_id)) in kept.into_iter().enumerate() {
             remap[old_id as usize] = new_id as u32;
-            idf.push(idf_value(df[old_id as usize] as f64, n as f64, self.smooth_idf));
+            idf.push(idf_value(
+                df[old_id as usize] as f64,
+                n as f64,
+                self.smooth_idf,
+            ));
             vocabulary.push(term);
         }
         drop(df);
@@ -396,19 +419,37 @@ fn idf_value(df: f64, n: f64, smooth: bool) -> f64 {
     }
 }
 
-/// Distinct terms of one document with their counts, sorted by term.
-fn count_terms(analyzer: &Analyzer, text: &str) -> Vec<(String, u32)> {
-    let mut counts: FxHashMap<String, u32> = FxHashMap::default();
-    analyzer.for_each_term(text, |t| {
-        if let Some(c) = counts.get_mut(t) {
-            *c += 1;
-        } else {
-            counts.insert(t.to_string(), 1);
+/// The distinct terms of one document with their counts: the term text lives in `arena`.
+struct DocTerms {
+    arena: String,
+    /// (hash, start in arena, byte length, count), one per distinct term.
+    terms: Vec<(u64, u32, u32, u32)>,
+}
+
+impl DocTerms {
+    fn count(analyzer: &Analyzer, text: &str) -> DocTerms {
+        let mut arena = String::with_capacity(text.len() * 2);
+        let mut occ: Vec<(u64, u32, u32, u32)> = Vec::new();
+        analyzer.for_each_term(text, |t| {
+            occ.push((hash_term(t), arena.len() as u32, t.len() as u32, 1));
+            arena.push_str(t);
+        });
+        let slice = |&(_, s, l, _): &(u64, u32, u32, u32)| &arena[s as usize..(s + l) as usize];
+        occ.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| slice(a).cmp(slice(b))));
+        let mut terms: Vec<(u64, u32, u32, u32)> = Vec::with_capacity(occ.len());
+        for o in occ {
+            match terms.last_mut() {
+                Some(last) if last.0 == o.0 && slice(last) == slice(&o) => last.3 += 1,
+                _ => terms.push(o),
+            }
         }
-    });
-    let mut v: Vec<(String, u32)> = counts.into_iter().collect();
-    v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    v
+        DocTerms { arena, terms }
+    }
+}
+
+fn hash_term(t: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(t)
 }
 
 impl TfidfVectorizer {
@@ -506,7 +547,10 @@ impl TfidfVectorizer {
 
     /// TF-IDF rows of many documents, in parallel, in input order.
     pub fn transform_many<S: AsRef<str> + Sync>(&self, docs: &[S]) -> CsrMatrix {
-        let rows: Vec<SparseRow> = docs.par_iter().map(|d| self.transform(d.as_ref())).collect();
+        let rows: Vec<SparseRow> = docs
+            .par_iter()
+            .map(|d| self.transform(d.as_ref()))
+            .collect();
         CsrMatrix::from_rows(rows, self.n_features())
     }
 

@@ -12,6 +12,7 @@
 use rust_stemmers::{Algorithm, Stemmer};
 use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
@@ -329,76 +330,86 @@ impl Analyzer {
 
     /// The tokens of `text` after normalisation, lower-casing, stop words and stemming (no n-grams).
     pub fn tokens(&self, text: &str) -> Vec<String> {
-        let mut out = Vec::new();
+        self.with_tokens(text, |tokens| {
+            tokens.iter().map(|t| t.to_string()).collect()
+        })
+    }
+
+    /// Run `f` on the tokens of `text`. Tokens borrow from one lower-cased copy of the text, so
+    /// nothing is allocated per token unless the stemmer changes it.
+    fn with_tokens<R>(&self, text: &str, f: impl FnOnce(&[Cow<'_, str>]) -> R) -> R {
         let normalized = normalize(text);
-        for word in normalized.unicode_words() {
+        let lowered = if self.config.lowercase {
+            lower(&normalized)
+        } else {
+            Cow::Borrowed(&*normalized)
+        };
+        let mut tokens: Vec<Cow<'_, str>> = Vec::new();
+        for word in lowered.unicode_words() {
             for piece in split_word(word) {
-                let token = if self.config.lowercase {
-                    fold_token(piece)
-                } else {
-                    piece.to_string()
-                };
-                if !keep_token(&token) || self.stop_words.contains(&token) {
+                if !keep_token(piece) || self.stop_words.contains(piece) {
                     continue;
                 }
-                out.push(match &self.stemmer {
-                    Some(s) => s.stem(&token).into_owned(),
-                    None => token,
+                tokens.push(match &self.stemmer {
+                    Some(s) => s.stem(piece),
+                    None => Cow::Borrowed(piece),
                 });
             }
         }
-        out
+        f(&tokens)
     }
 
     /// Call `emit` once for every term occurrence of `text`, in document order for each n.
     /// The `&str` is only valid during the call.
     pub fn for_each_term(&self, text: &str, mut emit: impl FnMut(&str)) {
-        let tokens = self.tokens(text);
         let (lo, hi) = self.config.ngram_range;
-        let mut buf = String::new();
-        match self.config.kind {
-            AnalyzerKind::Word => {
-                for n in lo..=hi {
-                    if n == 1 {
-                        tokens.iter().for_each(|t| emit(t));
-                        continue;
-                    }
-                    for window in tokens.windows(n) {
-                        buf.clear();
-                        for (i, t) in window.iter().enumerate() {
-                            if i > 0 {
-                                buf.push(' ');
-                            }
-                            buf.push_str(t);
-                        }
-                        emit(&buf);
-                    }
-                }
-            }
-            AnalyzerKind::CharWb => {
-                let mut chars: Vec<char> = Vec::new();
-                for token in &tokens {
-                    chars.clear();
-                    chars.push(' ');
-                    chars.extend(token.chars());
-                    chars.push(' ');
+        let kind = self.config.kind;
+        self.with_tokens(text, |tokens| {
+            let mut buf = String::new();
+            match kind {
+                AnalyzerKind::Word => {
                     for n in lo..=hi {
-                        // As scikit-learn's char_wb: a padded word shorter than n is one n-gram.
-                        if chars.len() <= n {
-                            buf.clear();
-                            buf.extend(chars.iter());
-                            emit(&buf);
+                        if n == 1 {
+                            tokens.iter().for_each(|t| emit(t));
                             continue;
                         }
-                        for window in chars.windows(n) {
+                        for window in tokens.windows(n) {
                             buf.clear();
-                            buf.extend(window.iter());
+                            for (i, t) in window.iter().enumerate() {
+                                if i > 0 {
+                                    buf.push(' ');
+                                }
+                                buf.push_str(t);
+                            }
                             emit(&buf);
                         }
                     }
                 }
+                AnalyzerKind::CharWb => {
+                    let mut chars: Vec<char> = Vec::new();
+                    for token in tokens {
+                        chars.clear();
+                        chars.push(' ');
+                        chars.extend(token.chars());
+                        chars.push(' ');
+                        for n in lo..=hi {
+                            // As scikit-learn's char_wb: a padded word shorter than n is one n-gram.
+                            if chars.len() <= n {
+                                buf.clear();
+                                buf.extend(chars.iter());
+                                emit(&buf);
+                                continue;
+                            }
+                            for window in chars.windows(n) {
+                                buf.clear();
+                                buf.extend(window.iter());
+                                emit(&buf);
+                            }
+                        }
+                    }
+                }
             }
-        }
+        })
     }
 
     /// All term occurrences of `text`, in the order [`Analyzer::for_each_term`] emits them.
@@ -409,12 +420,25 @@ impl Analyzer {
     }
 }
 
+/// Lower-case a whole text (no copy when it already is).
+fn lower<'a>(text: &'a str) -> Cow<'a, str> {
+    if text.is_ascii() {
+        if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(text.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(text)
+        }
+    } else {
+        Cow::Owned(text.to_lowercase())
+    }
+}
+
 /// NFC, without Arabic diacritics (harakat) and tatweel, typographic apostrophes folded to `'`.
-fn normalize(text: &str) -> std::borrow::Cow<'_, str> {
+fn normalize(text: &str) -> Cow<'_, str> {
     let needs_nfc = is_nfc_quick(text.chars()) != IsNormalized::Yes;
     let needs_fold = text.chars().any(|c| is_dropped(c) || is_apostrophe(c));
     if !needs_nfc && !needs_fold {
-        return std::borrow::Cow::Borrowed(text);
+        return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     let fold = |c: char, out: &mut String| {
@@ -429,7 +453,7 @@ fn normalize(text: &str) -> std::borrow::Cow<'_, str> {
     } else {
         text.chars().for_each(|c| fold(c, &mut out));
     }
-    std::borrow::Cow::Owned(out)
+    Cow::Owned(out)
 }
 
 fn is_apostrophe(c: char) -> bool {
@@ -502,7 +526,10 @@ mod tests {
         let table: &[(&str, &[&str])] = &[
             ("", &[]),
             ("   \n\t ", &[]),
-            ("Hello, World! It's a test.", &["hello", "world", "it", "test"]),
+            (
+                "Hello, World! It's a test.",
+                &["hello", "world", "it", "test"],
+            ),
             ("Lebanon’s Hezbollah", &["lebanon", "hezbollah"]),
             ("don't stop", &["don't", "stop"]),
             ("Сопротивление и оккупация", &["сопротивление", "оккупация"]),
