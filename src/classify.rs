@@ -352,7 +352,7 @@ impl LogisticParams {
             Solver::Lbfgs => {
                 let xt = x.transpose();
                 let problem = Multinomial {
-                    x,
+                    blocks: feature_blocks(&xt),
                     xt: &xt,
                     y,
                     sw: &sw,
@@ -450,7 +450,7 @@ impl LogisticParams {
         match self.solver {
             Solver::Lbfgs => {
                 let problem = Binary {
-                    x,
+                    blocks: feature_blocks(xt),
                     xt,
                     y,
                     sw,
@@ -491,8 +491,8 @@ const ROW_BLOCK: usize = 1024;
 
 /// Multinomial logistic loss. Parameters: W (feature-major, n_cols × k) then b (k).
 struct Multinomial<'a> {
-    x: &'a CsrMatrix,
     xt: &'a CsrMatrix,
+    blocks: Vec<(usize, usize)>,
     y: &'a [usize],
     sw: &'a [f64],
     k: usize,
@@ -502,9 +502,10 @@ struct Multinomial<'a> {
 
 impl Objective for Multinomial<'_> {
     fn eval(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
-        let (k, d) = (self.k, self.x.n_cols);
+        let (k, d) = (self.k, self.xt.n_rows());
         let (w, b) = theta.split_at(d * k);
-        let n = self.x.n_rows();
+        let n = self.xt.n_cols;
+        let margins = margins(self.xt, &self.blocks, w, b, k);
         // Residuals r_ik = s_i (p_ik - [y_i = k]) / S, and the loss, block by block.
         let mut resid = vec![0.0; n * k];
         let loss: f64 = resid
@@ -512,18 +513,12 @@ impl Objective for Multinomial<'_> {
             .enumerate()
             .map(|(blk, out)| {
                 let mut sum = 0.0;
-                let mut z = vec![0.0; k];
                 for (r, out_row) in out.chunks_mut(k).enumerate() {
                     let i = blk * ROW_BLOCK + r;
-                    z.copy_from_slice(b);
-                    let (ix, vals) = self.x.row(i);
-                    for (&j, &v) in ix.iter().zip(vals) {
-                        let wj = &w[j as usize * k..(j as usize + 1) * k];
-                        z.iter_mut().zip(wj).for_each(|(z, w)| *z += v * w);
-                    }
+                    let z = &margins[i * k..(i + 1) * k];
                     let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                     let mut se = 0.0;
-                    for (o, &zk) in out_row.iter_mut().zip(&z) {
+                    for (o, &zk) in out_row.iter_mut().zip(z) {
                         *o = (zk - m).exp();
                         se += *o;
                     }
@@ -555,8 +550,8 @@ impl Objective for Multinomial<'_> {
 
 /// Binary logistic loss with labels in {0, 1}. Parameters: w (n_cols) then b.
 struct Binary<'a> {
-    x: &'a CsrMatrix,
     xt: &'a CsrMatrix,
+    blocks: Vec<(usize, usize)>,
     y: &'a [bool],
     sw: &'a [f64],
     inv_c: f64,
@@ -565,9 +560,10 @@ struct Binary<'a> {
 
 impl Objective for Binary<'_> {
     fn eval(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
-        let d = self.x.n_cols;
+        let d = self.xt.n_rows();
         let (w, b) = (&theta[..d], theta[d]);
-        let n = self.x.n_rows();
+        let n = self.xt.n_cols;
+        let margins = margins(self.xt, &self.blocks, w, &[b], 1);
         let mut resid = vec![0.0; n];
         let loss: f64 = resid
             .par_chunks_mut(ROW_BLOCK)
@@ -576,12 +572,7 @@ impl Objective for Binary<'_> {
                 let mut sum = 0.0;
                 for (r, o) in out.iter_mut().enumerate() {
                     let i = blk * ROW_BLOCK + r;
-                    let (ix, vals) = self.x.row(i);
-                    let z = b + ix
-                        .iter()
-                        .zip(vals)
-                        .map(|(&j, &v)| v * w[j as usize])
-                        .sum::<f64>();
+                    let z = margins[i];
                     let si = self.sw[i];
                     let yi = if self.y[i] { 1.0 } else { 0.0 };
                     sum += si * (log1pexp(z) - yi * z);
@@ -602,6 +593,65 @@ impl Objective for Binary<'_> {
         gb[0] = resid.iter().sum();
         loss / self.s + 0.5 * self.inv_c * reg / self.s
     }
+}
+
+/// Feature ranges of roughly equal non-zeros, at most `FEATURE_BLOCKS` of them. They depend only
+/// on the data, never on the thread count, so the margins are summed in the same order always.
+fn feature_blocks(xt: &CsrMatrix) -> Vec<(usize, usize)> {
+    const FEATURE_BLOCKS: usize = 32;
+    let d = xt.n_rows();
+    let per_block = xt.nnz().div_ceil(FEATURE_BLOCKS).max(1);
+    let mut blocks = Vec::with_capacity(FEATURE_BLOCKS + 1);
+    let mut start = 0;
+    for j in 0..d {
+        if xt.indptr[j + 1] - xt.indptr[start] >= per_block {
+            blocks.push((start, j + 1));
+            start = j + 1;
+        }
+    }
+    if start < d || blocks.is_empty() {
+        blocks.push((start, d));
+    }
+    blocks
+}
+
+/// Margins `Z = X W + b` (n × k, row-major) from the transposed matrix: W is read in order and
+/// the scattered writes go to Z, which is small enough to stay in cache. Each feature block adds
+/// into its own copy of Z; the copies are summed in block order (deterministic).
+fn margins(xt: &CsrMatrix, blocks: &[(usize, usize)], w: &[f64], b: &[f64], k: usize) -> Vec<f64> {
+    let n = xt.n_cols;
+    let partial: Vec<Vec<f64>> = blocks
+        .par_iter()
+        .map(|&(lo, hi)| {
+            let mut z = vec![0.0; n * k];
+            for j in lo..hi {
+                let wj = &w[j * k..(j + 1) * k];
+                if wj.iter().all(|&x| x == 0.0) {
+                    continue;
+                }
+                let (rows, vals) = xt.row(j);
+                if k == 1 {
+                    let wj = wj[0];
+                    for (&i, &v) in rows.iter().zip(vals) {
+                        z[i as usize] += v * wj;
+                    }
+                } else {
+                    for (&i, &v) in rows.iter().zip(vals) {
+                        let zi = &mut z[i as usize * k..(i as usize + 1) * k];
+                        zi.iter_mut().zip(wj).for_each(|(z, w)| *z += v * w);
+                    }
+                }
+            }
+            z
+        })
+        .collect();
+    let mut z: Vec<f64> = b.iter().cycle().take(n * k).cloned().collect();
+    for p in &partial {
+        z.par_chunks_mut(VEC_BLOCK)
+            .zip(p.par_chunks(VEC_BLOCK))
+            .for_each(|(z, p)| z.iter_mut().zip(p).for_each(|(z, p)| *z += p));
+    }
+    z
 }
 
 /// `out = Xᵀ R` for a residual matrix R (n × k, row-major), using the transposed matrix so each
@@ -993,7 +1043,7 @@ mod tests {
         let xt = x.transpose();
         let sw: Vec<f64> = (0..40).map(|i| 1.0 + (i % 3) as f64 * 0.5).collect();
         let problem = Multinomial {
-            x: &x,
+            blocks: feature_blocks(&xt),
             xt: &xt,
             y: &y,
             sw: &sw,
