@@ -82,23 +82,46 @@ pub fn explain_label(
     k: usize,
     top: usize,
 ) -> LabelExplanation {
-    let all = contributions(model, vocabulary, indices, values, k);
-    let (mut up, mut down): (Vec<_>, Vec<_>) = all
-        .into_iter()
-        .filter(|c| c.contribution != 0.0)
-        .partition(|c| c.contribution > 0.0);
-    up.sort_by(|a, b| {
-        b.contribution
-            .total_cmp(&a.contribution)
-            .then_with(|| a.term.cmp(&b.term))
-    });
-    down.sort_by(|a, b| {
-        a.contribution
-            .total_cmp(&b.contribution)
-            .then_with(|| a.term.cmp(&b.term))
-    });
-    up.truncate(top);
-    down.truncate(top);
+    // Rank (contribution, term id) pairs first; only the terms shown are copied.
+    let mut up: Vec<(f64, u32, f64)> = Vec::new();
+    let mut down: Vec<(f64, u32, f64)> = Vec::new();
+    for (&j, &v) in indices.iter().zip(values) {
+        if (j as usize) >= model.n_features {
+            continue;
+        }
+        let c = v * model.weight(j as usize, k);
+        if c > 0.0 {
+            up.push((c, j, v));
+        } else if c < 0.0 {
+            down.push((c, j, v));
+        }
+    }
+    let term = |j: u32| vocabulary[j as usize].as_str();
+    let by_up = |a: &(f64, u32, f64), b: &(f64, u32, f64)| {
+        b.0.total_cmp(&a.0).then_with(|| term(a.1).cmp(term(b.1)))
+    };
+    let by_down = |a: &(f64, u32, f64), b: &(f64, u32, f64)| {
+        a.0.total_cmp(&b.0).then_with(|| term(a.1).cmp(term(b.1)))
+    };
+    let finish =
+        |mut v: Vec<(f64, u32, f64)>,
+         cmp: &dyn Fn(&(f64, u32, f64), &(f64, u32, f64)) -> std::cmp::Ordering| {
+            if v.len() > top && top > 0 {
+                v.select_nth_unstable_by(top - 1, cmp);
+            }
+            v.truncate(top);
+            v.sort_by(cmp);
+            v.into_iter()
+                .map(|(c, j, x)| TermContribution {
+                    term: vocabulary[j as usize].clone(),
+                    contribution: c,
+                    tfidf: x,
+                    weight: model.weight(j as usize, k),
+                })
+                .collect::<Vec<_>>()
+        };
+    let up = finish(up, &by_up);
+    let down = finish(down, &by_down);
     LabelExplanation {
         label: labels[k].clone(),
         probability: probabilities[k],
@@ -110,27 +133,32 @@ pub fn explain_label(
     }
 }
 
+/// A term and its weight.
+pub type TermWeight = (String, f64);
+
 /// The `top` terms with the largest (and most negative) weights of label `k` in the whole model.
 pub fn top_weights(
     model: &LogisticModel,
     vocabulary: &[String],
     k: usize,
     top: usize,
-) -> (Vec<(String, f64)>, Vec<(String, f64)>) {
-    let mut ids: Vec<usize> = (0..model.n_features).collect();
-    ids.sort_by(|&a, &b| {
-        model
-            .weight(b, k)
-            .total_cmp(&model.weight(a, k))
+) -> (Vec<TermWeight>, Vec<TermWeight>) {
+    let w = |j: usize| model.weight(j, k);
+    let mut up: Vec<usize> = (0..model.n_features).filter(|&j| w(j) > 0.0).collect();
+    let mut down: Vec<usize> = (0..model.n_features).filter(|&j| w(j) < 0.0).collect();
+    up.sort_by(|&a, &b| {
+        w(b).total_cmp(&w(a))
             .then_with(|| vocabulary[a].cmp(&vocabulary[b]))
     });
-    let pick = |it: &mut dyn Iterator<Item = &usize>, positive: bool| {
-        it.filter(|&&j| (model.weight(j, k) > 0.0) == positive && model.weight(j, k) != 0.0)
+    down.sort_by(|&a, &b| {
+        w(a).total_cmp(&w(b))
+            .then_with(|| vocabulary[a].cmp(&vocabulary[b]))
+    });
+    let named = |ids: Vec<usize>| {
+        ids.into_iter()
             .take(top)
-            .map(|&j| (vocabulary[j].clone(), model.weight(j, k)))
-            .collect::<Vec<_>>()
+            .map(|j| (vocabulary[j].clone(), w(j)))
+            .collect()
     };
-    let up = pick(&mut ids.iter(), true);
-    let down = pick(&mut ids.iter().rev(), false);
-    (up, down)
+    (named(up), named(down))
 }
