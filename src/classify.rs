@@ -756,10 +756,10 @@ fn lbfgs<O: Objective>(
             1.0 / dot(&grad, &grad).sqrt().max(1e-12)
         };
         dir.par_iter_mut().for_each(|d| *d *= gamma);
-        for i in 0..len {
+        for (i, &a) in alpha.iter().enumerate().take(len) {
             let slot = (start + i) % M;
             let beta = rho[slot] * dot(&y_hist[slot], &dir);
-            axpy(&mut dir, alpha[i] - beta, &s_hist[slot]);
+            axpy(&mut dir, a - beta, &s_hist[slot]);
         }
         dir.par_iter_mut().for_each(|d| *d = -*d);
         let mut slope = dot(&grad, &dir);

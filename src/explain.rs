@@ -66,6 +66,9 @@ pub fn contributions(
         .collect()
 }
 
+/// (contribution, term id, tf-idf value) of one term.
+type Ranked = (f64, u32, f64);
+
 /// Explain label `k` for one document: the `top` terms pushing it up and the `top` pushing it
 /// down (ties broken by term, so the output is deterministic). `logits` and `probabilities` are
 /// the document's, for every label.
@@ -82,9 +85,9 @@ pub fn explain_label(
     k: usize,
     top: usize,
 ) -> LabelExplanation {
-    // Rank (contribution, term id) pairs first; only the terms shown are copied.
-    let mut up: Vec<(f64, u32, f64)> = Vec::new();
-    let mut down: Vec<(f64, u32, f64)> = Vec::new();
+    // Rank (contribution, term id, tf-idf) first; only the terms shown are copied.
+    let mut up: Vec<Ranked> = Vec::new();
+    let mut down: Vec<Ranked> = Vec::new();
     for (&j, &v) in indices.iter().zip(values) {
         if (j as usize) >= model.n_features {
             continue;
@@ -97,12 +100,9 @@ pub fn explain_label(
         }
     }
     let term = |j: u32| vocabulary[j as usize].as_str();
-    let by_up = |a: &(f64, u32, f64), b: &(f64, u32, f64)| {
-        b.0.total_cmp(&a.0).then_with(|| term(a.1).cmp(term(b.1)))
-    };
-    let by_down = |a: &(f64, u32, f64), b: &(f64, u32, f64)| {
-        a.0.total_cmp(&b.0).then_with(|| term(a.1).cmp(term(b.1)))
-    };
+    let by_up = |a: &Ranked, b: &Ranked| b.0.total_cmp(&a.0).then_with(|| term(a.1).cmp(term(b.1)));
+    let by_down =
+        |a: &Ranked, b: &Ranked| a.0.total_cmp(&b.0).then_with(|| term(a.1).cmp(term(b.1)));
     let finish =
         |mut v: Vec<(f64, u32, f64)>,
          cmp: &dyn Fn(&(f64, u32, f64), &(f64, u32, f64)) -> std::cmp::Ordering| {
