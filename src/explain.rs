@@ -103,23 +103,21 @@ pub fn explain_label(
     let by_up = |a: &Ranked, b: &Ranked| b.0.total_cmp(&a.0).then_with(|| term(a.1).cmp(term(b.1)));
     let by_down =
         |a: &Ranked, b: &Ranked| a.0.total_cmp(&b.0).then_with(|| term(a.1).cmp(term(b.1)));
-    let finish =
-        |mut v: Vec<(f64, u32, f64)>,
-         cmp: &dyn Fn(&(f64, u32, f64), &(f64, u32, f64)) -> std::cmp::Ordering| {
-            if v.len() > top && top > 0 {
-                v.select_nth_unstable_by(top - 1, cmp);
-            }
-            v.truncate(top);
-            v.sort_by(cmp);
-            v.into_iter()
-                .map(|(c, j, x)| TermContribution {
-                    term: vocabulary[j as usize].clone(),
-                    contribution: c,
-                    tfidf: x,
-                    weight: model.weight(j as usize, k),
-                })
-                .collect::<Vec<_>>()
-        };
+    let finish = |mut v: Vec<Ranked>, cmp: &dyn Fn(&Ranked, &Ranked) -> std::cmp::Ordering| {
+        if v.len() > top && top > 0 {
+            v.select_nth_unstable_by(top - 1, cmp);
+        }
+        v.truncate(top);
+        v.sort_by(cmp);
+        v.into_iter()
+            .map(|(c, j, x)| TermContribution {
+                term: vocabulary[j as usize].clone(),
+                contribution: c,
+                tfidf: x,
+                weight: model.weight(j as usize, k),
+            })
+            .collect::<Vec<_>>()
+    };
     let up = finish(up, &by_up);
     let down = finish(down, &by_down);
     LabelExplanation {
