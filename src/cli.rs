@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Instant;
 
-use framelens::classifier::{ClassifierParams, LabelMode, Prediction};
+use framelens::classifier::{ClassifierParams, LabelMode, Prediction, ThresholdMode};
 use framelens::classify::{ClassWeight, LogisticParams, Solver};
 use framelens::dataset::{self, InputFormat, JsonlReader, ReadOptions, ReadReport};
 use framelens::eval;
@@ -42,6 +42,9 @@ enum Command {
     Eval(EvalArgs),
     /// Show a model's settings, labels, training summary and top terms per label.
     Inspect(InspectArgs),
+    /// Cross-validate the training settings: stratified k-fold, each metric's mean and standard
+    /// deviation over the folds.
+    Cv(CvArgs),
 }
 
 /// How input files are read (shared by train, eval and score).
@@ -93,6 +96,34 @@ struct TrainArgs {
     out: PathBuf,
     #[command(flatten)]
     input: InputArgs,
+    #[command(flatten)]
+    options: TrainOptions,
+}
+
+#[derive(Args)]
+struct CvArgs {
+    /// Labelled data: JSONL(.gz), CSV/TSV, a folder per label, or a SemEval folder.
+    #[arg(long)]
+    data: PathBuf,
+    /// Number of folds.
+    #[arg(long, default_value = "5")]
+    folds: usize,
+    /// Seed of the fold assignment: the same seed, data and settings give the same output.
+    #[arg(long, default_value = "0")]
+    seed: u64,
+    /// Also write the summary (and each fold's full report) as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    options: TrainOptions,
+}
+
+/// How a classifier is trained (shared by train and cv): [`TrainOptions::params`] is the one place
+/// that turns these flags into library parameters.
+#[derive(Args)]
+struct TrainOptions {
     /// Analyzer: word n-grams, or char_wb (character n-grams inside words).
     #[arg(long, default_value = "word")]
     analyzer: AnalyzerKind,
@@ -114,9 +145,10 @@ struct TrainArgs {
     /// Inverse regularisation strength, as scikit-learn's C (linfa's alpha = 1/C).
     #[arg(long = "c", default_value = "10")]
     c: f64,
-    /// Class weights: none or balanced.
-    #[arg(long, default_value = "none")]
-    class_weight: ClassWeight,
+    /// Class weights: none or balanced [default: none for single-label models, balanced per
+    /// label (its positives against its negatives) for one-vs-rest models].
+    #[arg(long)]
+    class_weight: Option<ClassWeight>,
     /// Language for stop words and stemming (name or ISO code, e.g. english, ru, fa).
     #[arg(long)]
     language: Option<Language>,
@@ -141,9 +173,89 @@ struct TrainArgs {
     /// Refuse documents with several labels (multinomial model).
     #[arg(long)]
     single_label: bool,
-    /// Decision threshold of one-vs-rest labels.
-    #[arg(long, default_value = "0.5")]
-    threshold: f64,
+    /// One-vs-rest thresholds: fixed (--threshold for every label) or tuned (per label, maximising
+    /// its F1 on out-of-fold probabilities of the training data, --threshold-folds folds)
+    /// [default: fixed].
+    #[arg(long)]
+    thresholds: Option<ThresholdMode>,
+    /// The fixed one-vs-rest threshold of every label [default: 0.5].
+    #[arg(long)]
+    threshold: Option<f64>,
+    /// Cross-validation folds for tuning thresholds.
+    #[arg(long, default_value = "5")]
+    threshold_folds: usize,
+    /// Let a one-vs-rest prediction be empty when no label reaches its threshold (default: the
+    /// most probable label is predicted).
+    #[arg(long)]
+    allow_empty: bool,
+}
+
+impl TrainOptions {
+    /// The library parameters these flags ask for, checked.
+    fn params(&self) -> Result<ClassifierParams> {
+        if (self.stop_words || self.stem) && self.language.is_none() {
+            bail!("--stop-words and --stem need --language (e.g. --language english)");
+        }
+        let threshold_mode = match (self.thresholds, self.threshold) {
+            (Some(ThresholdMode::Tuned), Some(t)) => {
+                bail!("--threshold {t} sets a fixed threshold; it cannot be used with --thresholds tuned")
+            }
+            (Some(mode), _) => mode,
+            (None, _) => ThresholdMode::default(),
+        };
+        let ngram_range = self.ngram_range.unwrap_or(match self.analyzer {
+            AnalyzerKind::Word => (1, 2),
+            AnalyzerKind::CharWb => (2, 5),
+        });
+        let defaults = ClassifierParams::default();
+        let params = ClassifierParams {
+            tfidf: TfidfParams {
+                analyzer: AnalyzerConfig {
+                    kind: self.analyzer,
+                    ngram_range,
+                    lowercase: true,
+                    language: self.language,
+                    stem: self.stem,
+                    stop_words: match (self.stop_words, self.language) {
+                        (true, Some(l)) => l.stop_words(),
+                        _ => Vec::new(),
+                    },
+                },
+                min_df: self.min_df,
+                max_df: self.max_df,
+                max_features: self.max_features,
+                sublinear_tf: self.sublinear_tf,
+                smooth_idf: true,
+                norm: Norm::L2,
+            },
+            logistic: LogisticParams {
+                c: self.c,
+                class_weight: self.class_weight.unwrap_or(defaults.logistic.class_weight),
+                max_iter: self.max_iter,
+                tol: self.tol,
+                solver: self.solver,
+            },
+            label_mode: if self.multi_label {
+                LabelMode::Multi
+            } else if self.single_label {
+                LabelMode::Single
+            } else {
+                LabelMode::Auto
+            },
+            threshold: Some(self.threshold.unwrap_or(0.5)),
+            threshold_mode,
+            threshold_folds: self.threshold_folds,
+            threshold_seed: defaults.threshold_seed,
+            one_vs_rest_class_weight: match self.class_weight {
+                Some(w) => Some(w),
+                None => defaults.one_vs_rest_class_weight,
+            },
+            allow_empty: self.allow_empty,
+        };
+        // Check parameters before spending time on reading.
+        params.validate()?;
+        Ok(params)
+    }
 }
 
 #[derive(Args)]
@@ -223,6 +335,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Score(a) => score(a),
         Command::Eval(a) => evaluate(a),
         Command::Inspect(a) => inspect(a),
+        Command::Cv(a) => cross_validate(a),
     }
 }
 
@@ -241,52 +354,7 @@ fn report_skips(report: &ReadReport) {
 
 fn train(a: TrainArgs) -> Result<()> {
     let t0 = Instant::now();
-    if (a.stop_words || a.stem) && a.language.is_none() {
-        bail!("--stop-words and --stem need --language (e.g. --language english)");
-    }
-    let ngram_range = a.ngram_range.unwrap_or(match a.analyzer {
-        AnalyzerKind::Word => (1, 2),
-        AnalyzerKind::CharWb => (2, 5),
-    });
-    let params = ClassifierParams {
-        tfidf: TfidfParams {
-            analyzer: AnalyzerConfig {
-                kind: a.analyzer,
-                ngram_range,
-                lowercase: true,
-                language: a.language,
-                stem: a.stem,
-                stop_words: match (a.stop_words, a.language) {
-                    (true, Some(l)) => l.stop_words(),
-                    _ => Vec::new(),
-                },
-            },
-            min_df: a.min_df,
-            max_df: a.max_df,
-            max_features: a.max_features,
-            sublinear_tf: a.sublinear_tf,
-            smooth_idf: true,
-            norm: Norm::L2,
-        },
-        logistic: LogisticParams {
-            c: a.c,
-            class_weight: a.class_weight,
-            max_iter: a.max_iter,
-            tol: a.tol,
-            solver: a.solver,
-        },
-        label_mode: if a.multi_label {
-            LabelMode::Multi
-        } else if a.single_label {
-            LabelMode::Single
-        } else {
-            LabelMode::Auto
-        },
-        threshold: Some(a.threshold),
-    };
-    // Check parameters before spending time on reading.
-    params.tfidf.validate()?;
-    params.logistic.validate()?;
+    let params = a.options.params()?;
 
     let (docs, report) = read(&a.data, &a.input.options(true))?;
     let read_s = t0.elapsed().as_secs_f64();
@@ -308,8 +376,22 @@ fn train(a: TrainArgs) -> Result<()> {
     );
     report_skips(&report);
     eprintln!("  labels      {}", s.label_counts.len());
-    for (l, c) in &s.label_counts {
-        eprintln!("    {c:>7}  {l}");
+    for (k, (l, c)) in s.label_counts.iter().enumerate() {
+        let thr = match (&s.threshold_tuning, &clf.thresholds) {
+            (Some(t), _) => format!(
+                "  threshold {:.3} (out-of-fold F1 {:.3}; {:.3} at 0.5)",
+                t.labels[k].threshold, t.labels[k].f1, t.labels[k].f1_at_half
+            ),
+            (None, Some(t)) => format!("  threshold {:.3}", t[k]),
+            (None, None) => String::new(),
+        };
+        eprintln!("    {c:>7}  {l}{thr}");
+    }
+    if let Some(t) = &s.threshold_tuning {
+        eprintln!(
+            "  thresholds  tuned by {}-fold cross-validation on the training data (seed {})",
+            t.folds, t.seed
+        );
     }
     eprintln!(
         "  vocabulary  {} terms kept of {} seen; {} non-zeros",
@@ -319,10 +401,11 @@ fn train(a: TrainArgs) -> Result<()> {
         eprintln!("  solver      {r}");
     }
     eprintln!(
-        "  time        read {:.2}s, vectorize {:.2}s, fit {:.2}s, save {:.2}s, total {:.2}s",
+        "  time        read {:.2}s, vectorize {:.2}s, fit {:.2}s, tune {:.2}s, save {:.2}s, total {:.2}s",
         read_s,
         times.vectorize_s,
         times.fit_s,
+        times.tune_s,
         save_s,
         t0.elapsed().as_secs_f64()
     );
@@ -363,7 +446,9 @@ fn stream_inputs(paths: &[PathBuf], input: &InputArgs, tx: mpsc::SyncSender<Resu
                     .filter(|p| p.extension().is_some_and(|e| e == "txt"))
                     .collect(),
                 Err(e) => {
-                    let _ = tx.send(Err(anyhow::Error::new(e).context(path.display().to_string())));
+                    let _ = tx.send(Err(
+                        anyhow::Error::new(e).context(path.display().to_string())
+                    ));
                     return;
                 }
             };
@@ -584,6 +669,52 @@ fn evaluate(a: EvalArgs) -> Result<()> {
     Ok(())
 }
 
+fn cross_validate(a: CvArgs) -> Result<()> {
+    let t0 = Instant::now();
+    let params = a.options.params()?;
+    let (docs, report) = read(&a.data, &a.input.options(true))?;
+    let cv = params.cross_validate(&docs, a.folds, a.seed)?;
+    // Standard output carries only what the data, settings and seed determine (no timings), so
+    // two runs can be compared byte for byte.
+    println!(
+        "framelens cv: {} ({} documents, {}, {} folds of {}, seed {})",
+        a.data.display(),
+        docs.len(),
+        if cv.multi_label {
+            "multi-label: one-vs-rest"
+        } else {
+            "single-label: multinomial"
+        },
+        a.folds,
+        cv.fold_sizes
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join("/"),
+        a.seed
+    );
+    println!();
+    print!("{}", cv.summary);
+    report_skips(&report);
+    if let Some(path) = &a.json {
+        let v = serde_json::json!({
+            "data": a.data.display().to_string(),
+            "n_documents": docs.len(),
+            "multi_label": cv.multi_label,
+            "folds": a.folds,
+            "seed": a.seed,
+            "fold_sizes": cv.fold_sizes,
+            "params": params,
+            "metrics": serde_json::to_value(&cv.summary)?["metrics"],
+            "fold_reports": cv.reports,
+        });
+        model::write_atomic(path, serde_json::to_string_pretty(&v)?.as_bytes())?;
+        eprintln!("cross-validation written to {}", path.display());
+    }
+    eprintln!("  time        {:.2}s", t0.elapsed().as_secs_f64());
+    Ok(())
+}
+
 fn inspect(a: InspectArgs) -> Result<()> {
     let (version, header) = model::load_header(&a.model)?;
     let clf = model::load(&a.model)?;
@@ -649,11 +780,27 @@ fn inspect(a: InspectArgs) -> Result<()> {
         p.tfidf.smooth_idf,
         p.tfidf.norm
     );
+    let logistic = p.logistic_for(clf.model.kind);
     println!(
         "classifier   C {}, class_weight {:?}, solver {:?}, max_iter {}, tol {:e}",
-        p.logistic.c, p.logistic.class_weight, p.logistic.solver, p.logistic.max_iter, p.logistic.tol
+        logistic.c, logistic.class_weight, logistic.solver, logistic.max_iter, logistic.tol
     );
     let t = &header.training;
+    if clf.is_multi_label() {
+        let how = match &t.threshold_tuning {
+            Some(tt) => format!(
+                "tuned per label by {}-fold cross-validation (seed {})",
+                tt.folds, tt.seed
+            ),
+            None => "fixed".to_string(),
+        };
+        let empty = if p.allow_empty {
+            "a document may get no label"
+        } else {
+            "at least one label per document"
+        };
+        println!("thresholds   {how}; {empty}");
+    }
     println!(
         "training     {} documents, {} terms kept of {} seen, framelens {}",
         t.n_documents, t.vocabulary.n_terms_kept, t.vocabulary.n_terms_seen, t.framelens_version
@@ -664,12 +811,21 @@ fn inspect(a: InspectArgs) -> Result<()> {
     println!("labels       {}", clf.labels.len());
     for (k, l) in clf.labels.iter().enumerate() {
         let n = t.label_counts.get(l).copied().unwrap_or(0);
+        let tuned = t
+            .threshold_tuning
+            .as_ref()
+            .and_then(|tt| tt.labels.iter().find(|x| &x.label == l))
+            .map(|x| format!(" (out-of-fold F1 {:.3}; {:.3} at 0.5)", x.f1, x.f1_at_half))
+            .unwrap_or_default();
         let thr = clf
             .thresholds
             .as_ref()
-            .map(|t| format!(", threshold {:.3}", t[k]))
+            .map(|t| format!(", threshold {:.3}{tuned}", t[k]))
             .unwrap_or_default();
-        println!("\n{l}  ({n} training documents, bias {:+.3}{thr})", clf.model.bias[k]);
+        println!(
+            "\n{l}  ({n} training documents, bias {:+.3}{thr})",
+            clf.model.bias[k]
+        );
         let fmt = |v: &[(String, f64)]| {
             v.iter()
                 .map(|(t, w)| format!("{t} ({w:+.2})"))
