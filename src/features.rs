@@ -291,65 +291,63 @@ impl TfidfParams {
             ));
         }
 
-        // Pass 1: term counts per document against a provisional vocabulary (ids in order of
-        // first appearance, so independent of thread count). Each term is hashed once, in the
-        // parallel part; the table only allocates for terms new to the corpus.
-        let mut table: HashTable<u32> = HashTable::new();
-        let mut seen: Vec<String> = Vec::new();
-        let mut hashes: Vec<u64> = Vec::new();
-        let mut df: Vec<u32> = Vec::new();
-        let mut total: Vec<u64> = Vec::new();
+        // Pass 1: term counts per document against a provisional vocabulary. Each term is hashed
+        // once, in the parallel part; the terms are split by hash into SHARDS tables, each filled
+        // by one task in document order, so provisional ids (shard, order of first appearance)
+        // do not depend on the thread count. A table allocates only for terms new to the corpus.
+        let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::default()).collect();
         let mut doc_terms: Vec<Vec<(u32, u32)>> = Vec::with_capacity(n);
         for block in docs.chunks(BLOCK) {
             let counted: Vec<DocTerms> = block
                 .par_iter()
                 .map(|d| DocTerms::count(&analyzer, d.as_ref()))
                 .collect();
-            for doc in counted {
-                let mut row = Vec::with_capacity(doc.terms.len());
-                for &(hash, start, len, count) in &doc.terms {
-                    let term = &doc.arena[start as usize..(start + len) as usize];
-                    let id = match table.find(hash, |&id| seen[id as usize] == term) {
-                        Some(&id) => id,
-                        None => {
-                            let id = seen.len() as u32;
-                            seen.push(term.to_string());
-                            hashes.push(hash);
-                            df.push(0);
-                            total.push(0);
-                            table.insert_unique(hash, id, |&id| hashes[id as usize]);
-                            id
-                        }
-                    };
-                    df[id as usize] += 1;
-                    total[id as usize] += count as u64;
-                    row.push((id, count));
-                }
+            let ids: Vec<Vec<u32>> = shards
+                .par_iter_mut()
+                .enumerate()
+                .map(|(s, shard)| shard.intern(s, &counted))
+                .collect::<Result<_>>()?;
+            let mut cursor = [0usize; SHARDS];
+            for doc in &counted {
+                // Terms are sorted by hash, hence grouped by shard in shard order.
+                let row = doc
+                    .terms
+                    .iter()
+                    .map(|&(hash, _, _, count)| {
+                        let s = shard_of(hash);
+                        let local = ids[s][cursor[s]];
+                        cursor[s] += 1;
+                        (((s as u32) << SHARD_SHIFT) | local, count)
+                    })
+                    .collect();
                 doc_terms.push(row);
             }
         }
-        drop(table);
-        drop(hashes);
-        let n_terms_seen = seen.len();
+        let n_terms_seen: usize = shards.iter().map(|s| s.terms.len()).sum();
 
         // Pruning, as scikit-learn: keep min_df <= df <= max_df, then the max_features terms of
         // highest corpus count (ties by term order).
         let min_docs = self.min_df.documents(n);
         let max_docs = self.max_df.documents(n);
-        let mut kept: Vec<(String, u32)> = seen
-            .into_iter()
-            .enumerate()
-            .map(|(id, term)| (term, id as u32))
-            .filter(|&(_, id)| {
-                let d = df[id as usize] as f64;
-                d >= min_docs && d <= max_docs
-            })
-            .collect();
+        let mut kept: Vec<(String, u32)> = Vec::new();
+        for (s, shard) in shards.iter_mut().enumerate() {
+            let terms = std::mem::take(&mut shard.terms);
+            for (local, term) in terms.into_iter().enumerate() {
+                let d = shard.df[local] as f64;
+                if d >= min_docs && d <= max_docs {
+                    kept.push((term, ((s as u32) << SHARD_SHIFT) | local as u32));
+                }
+            }
+        }
+        let shards = shards;
+        let df = |id: u32| shards[(id >> SHARD_SHIFT) as usize].df[(id & LOCAL_MASK) as usize];
+        let total =
+            |id: u32| shards[(id >> SHARD_SHIFT) as usize].total[(id & LOCAL_MASK) as usize];
         kept.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         if let Some(m) = self.max_features {
             if kept.len() > m {
                 let mut order: Vec<usize> = (0..kept.len()).collect();
-                order.sort_by(|&a, &b| total[kept[b].1 as usize].cmp(&total[kept[a].1 as usize]));
+                order.sort_by(|&a, &b| total(kept[b].1).cmp(&total(kept[a].1)));
                 let mut keep = vec![false; kept.len()];
                 order[..m].iter().for_each(|&i| keep[i] = true);
                 let mut i = 0;
@@ -370,20 +368,15 @@ impl TfidfParams {
             });
         }
 
-        let mut remap = vec![u32::MAX; n_terms_seen];
+        let mut remap: Vec<Vec<u32>> = shards.iter().map(|s| vec![u32::MAX; s.df.len()]).collect();
         let mut vocabulary = Vec::with_capacity(kept.len());
         let mut idf = Vec::with_capacity(kept.len());
         for (new_id, (term, old_id)) in kept.into_iter().enumerate() {
-            remap[old_id as usize] = new_id as u32;
-            idf.push(idf_value(
-                df[old_id as usize] as f64,
-                n as f64,
-                self.smooth_idf,
-            ));
+            remap[(old_id >> SHARD_SHIFT) as usize][(old_id & LOCAL_MASK) as usize] = new_id as u32;
+            idf.push(idf_value(df(old_id) as f64, n as f64, self.smooth_idf));
             vocabulary.push(term);
         }
-        drop(df);
-        drop(total);
+        drop(shards);
 
         let vectorizer = TfidfVectorizer::build(self.clone(), analyzer, vocabulary, idf);
         let rows: Vec<SparseRow> = doc_terms
@@ -392,7 +385,7 @@ impl TfidfParams {
                 let counts = terms
                     .into_iter()
                     .filter_map(|(id, c)| {
-                        let new = remap[id as usize];
+                        let new = remap[(id >> SHARD_SHIFT) as usize][(id & LOCAL_MASK) as usize];
                         (new != u32::MAX).then_some((new, c))
                     })
                     .collect();
@@ -416,6 +409,65 @@ fn idf_value(df: f64, n: f64, smooth: bool) -> f64 {
         ((1.0 + n) / (1.0 + df)).ln() + 1.0
     } else {
         (n / df).ln() + 1.0
+    }
+}
+
+/// Interning tables: 2^SHARD_BITS of them, chosen by the top bits of a term's hash.
+const SHARD_BITS: u32 = 4;
+const SHARDS: usize = 1 << SHARD_BITS;
+/// A provisional id is `shard << SHARD_SHIFT | local id`.
+const SHARD_SHIFT: u32 = 32 - SHARD_BITS;
+const LOCAL_MASK: u32 = (1 << SHARD_SHIFT) - 1;
+
+fn shard_of(hash: u64) -> usize {
+    (hash >> (64 - SHARD_BITS)) as usize
+}
+
+/// One interning table: the terms whose hash falls in this shard, in order of first appearance.
+#[derive(Default)]
+struct Shard {
+    table: HashTable<u32>,
+    terms: Vec<String>,
+    hashes: Vec<u64>,
+    df: Vec<u32>,
+    total: Vec<u64>,
+}
+
+impl Shard {
+    /// Intern this shard's terms of `docs`, in document order; returns their local ids in the
+    /// order met.
+    fn intern(&mut self, s: usize, docs: &[DocTerms]) -> Result<Vec<u32>> {
+        let mut ids = Vec::new();
+        for doc in docs {
+            let lo = doc.terms.partition_point(|t| shard_of(t.0) < s);
+            let hi = doc.terms.partition_point(|t| shard_of(t.0) <= s);
+            for &(hash, start, len, count) in &doc.terms[lo..hi] {
+                let term = &doc.arena[start as usize..(start + len) as usize];
+                let terms = &self.terms;
+                let id = match self.table.find(hash, |&id| terms[id as usize] == term) {
+                    Some(&id) => id,
+                    None => {
+                        let id = self.terms.len() as u32;
+                        assert!(
+                            id < LOCAL_MASK,
+                            "more than 2^28 distinct terms in one shard"
+                        );
+                        self.terms.push(term.to_string());
+                        self.hashes.push(hash);
+                        self.df.push(0);
+                        self.total.push(0);
+                        let hashes = &self.hashes;
+                        self.table
+                            .insert_unique(hash, id, |&id| hashes[id as usize]);
+                        id
+                    }
+                };
+                self.df[id as usize] += 1;
+                self.total[id as usize] += count as u64;
+                ids.push(id);
+            }
+        }
+        Ok(ids)
     }
 }
 
