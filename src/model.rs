@@ -57,9 +57,9 @@ const FNV_OFFSET: u64 = 0xcbf29ce484222325;
 const FNV_PRIME: u64 = 0x100000001b3;
 
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(FNV_OFFSET, |h, &b| {
-        (h ^ b as u64).wrapping_mul(FNV_PRIME)
-    })
+    bytes
+        .iter()
+        .fold(FNV_OFFSET, |h, &b| (h ^ b as u64).wrapping_mul(FNV_PRIME))
 }
 
 /// Serialise a classifier to bytes.
@@ -75,8 +75,14 @@ pub fn to_bytes(clf: &Classifier) -> Result<Vec<u8>> {
         },
         training: clf.summary.clone(),
     };
-    let json = serde_json::to_vec(&header).map_err(|e| Error::param("model", "header", e.to_string()))?;
-    let vocab_bytes: usize = clf.vectorizer.vocabulary().iter().map(|t| 4 + t.len()).sum();
+    let json =
+        serde_json::to_vec(&header).map_err(|e| Error::param("model", "header", e.to_string()))?;
+    let vocab_bytes: usize = clf
+        .vectorizer
+        .vocabulary()
+        .iter()
+        .map(|t| 4 + t.len())
+        .sum();
     let mut out = Vec::with_capacity(
         16 + 12
             + json.len()
@@ -175,15 +181,18 @@ pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Classifier> {
     for i in 0..n {
         let len = r.u32()? as usize;
         let raw = r.take(len)?;
-        let term = std::str::from_utf8(raw)
-            .map_err(|_| r.corrupt(&format!("term {i} is not UTF-8")))?;
+        let term =
+            std::str::from_utf8(raw).map_err(|_| r.corrupt(&format!("term {i} is not UTF-8")))?;
         vocabulary.push(term.to_string());
     }
     let idf = r.f64s(n)?;
     let weights = r.f64s(n.checked_mul(k).ok_or_else(|| r.corrupt("size overflow"))?)?;
     let bias = r.f64s(k)?;
     if r.remaining() != 0 {
-        return Err(r.corrupt(&format!("{} unexpected bytes after the model", r.remaining())));
+        return Err(r.corrupt(&format!(
+            "{} unexpected bytes after the model",
+            r.remaining()
+        )));
     }
     let wrap = |e: Error| Error::CorruptModel {
         path: name.to_string(),
@@ -245,15 +254,22 @@ impl<'a> Reader<'a> {
     }
 
     fn u32(&mut self) -> Result<u32> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
 
     fn u64(&mut self) -> Result<u64> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
     }
 
     fn f64s(&mut self, n: usize) -> Result<Vec<f64>> {
-        let raw = self.take(n.checked_mul(8).ok_or_else(|| self.corrupt("size overflow"))?)?;
+        let raw = self.take(
+            n.checked_mul(8)
+                .ok_or_else(|| self.corrupt("size overflow"))?,
+        )?;
         Ok(raw
             .chunks_exact(8)
             .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
@@ -329,19 +345,31 @@ mod tests {
         let bytes = to_bytes(&trained()).unwrap();
         let err = from_bytes(b"{\"not\": \"a model\"}", "x").unwrap_err();
         assert!(matches!(err, Error::UnsupportedModelFormat { .. }), "{err}");
-        assert!(matches!(from_bytes(b"", "x").unwrap_err(), Error::UnsupportedModelFormat { .. }));
+        assert!(matches!(
+            from_bytes(b"", "x").unwrap_err(),
+            Error::UnsupportedModelFormat { .. }
+        ));
         for cut in [17, 30, bytes.len() / 2, bytes.len() - 1] {
             let err = from_bytes(&bytes[..cut], "x").unwrap_err();
-            assert!(matches!(err, Error::CorruptModel { .. }), "cut {cut}: {err}");
+            assert!(
+                matches!(err, Error::CorruptModel { .. }),
+                "cut {cut}: {err}"
+            );
         }
         let mut newer = bytes.clone();
         newer[16..20].copy_from_slice(&99u32.to_le_bytes());
         let err = from_bytes(&newer, "x").unwrap_err();
-        assert!(matches!(err, Error::UnsupportedModelVersion { found: 99, .. }), "{err}");
+        assert!(
+            matches!(err, Error::UnsupportedModelVersion { found: 99, .. }),
+            "{err}"
+        );
         let mut flipped = bytes.clone();
         let mid = bytes.len() - 20;
         flipped[mid] ^= 0x40;
-        assert!(matches!(from_bytes(&flipped, "x").unwrap_err(), Error::CorruptModel { .. }));
+        assert!(matches!(
+            from_bytes(&flipped, "x").unwrap_err(),
+            Error::CorruptModel { .. }
+        ));
     }
 
     #[test]
@@ -362,7 +390,10 @@ mod tests {
         let path = dir.path().join("m.flm");
         save(&trained(), &path).unwrap();
         assert!(load(&path).is_ok());
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 1, "{names:?}");
         let err = save(&trained(), &dir.path().join("missing/dir/m.flm")).unwrap_err();
         assert!(matches!(err, Error::Io { .. }));
