@@ -316,14 +316,14 @@ impl ClassifierParams {
         let (model, reports) = match kind {
             ModelKind::Multinomial => {
                 let y: Vec<usize> = docs.iter().map(|d| index[d.labels[0].as_str()]).collect();
-                logistic.fit_multiclass(&x, &y, labels.len())?
+                logistic.fit_multiclass(x, &y, labels.len())?
             }
             ModelKind::OneVsRest => {
                 let y: Vec<Vec<usize>> = docs
                     .iter()
                     .map(|d| d.labels.iter().map(|l| index[l.as_str()]).collect())
                     .collect();
-                logistic.fit_one_vs_rest(&x, &y, &labels)?
+                logistic.fit_one_vs_rest(x, &y, &labels)?
             }
         };
         times.fit_s = t1.elapsed().as_secs_f64();

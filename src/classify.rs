@@ -289,14 +289,16 @@ impl LogisticParams {
     }
 
     /// Fit a single-label model: `y[i]` is the label index (0..n_labels) of row i.
+    /// The matrix is consumed: the L-BFGS solver only needs its transpose, and training at scale
+    /// should not hold both.
     pub fn fit_multiclass(
         &self,
-        x: &CsrMatrix,
+        x: CsrMatrix,
         y: &[usize],
         n_labels: usize,
     ) -> Result<(LogisticModel, Vec<SolverReport>)> {
         self.validate()?;
-        check_targets(x, y.len())?;
+        check_targets(&x, y.len())?;
         let mut counts = vec![0usize; n_labels];
         for &c in y {
             if c >= n_labels {
@@ -328,10 +330,11 @@ impl LogisticParams {
         };
         let sw: Vec<f64> = y.iter().map(|&c| class_w[c]).collect();
 
+        let n_cols = x.n_cols;
+        let design = Design::new(x, self.solver);
         if n_labels == 2 {
             let yb: Vec<bool> = y.iter().map(|&c| c == 1).collect();
-            let xt = x.transpose();
-            let (w, b, report) = self.fit_binary(x, &xt, &yb, &sw, "binary")?;
+            let (w, b, report) = self.fit_binary(&design, &yb, &sw, "binary")?;
             // Store ±w/2: softmax([-z/2, z/2]) = sigmoid(z).
             let mut weights = Vec::with_capacity(2 * w.len());
             for wj in &w {
@@ -340,7 +343,7 @@ impl LogisticParams {
             }
             let model = LogisticModel {
                 kind: ModelKind::Multinomial,
-                n_features: x.n_cols,
+                n_features: n_cols,
                 n_labels: 2,
                 weights,
                 bias: vec![-b / 2.0, b / 2.0],
@@ -348,28 +351,27 @@ impl LogisticParams {
             return Ok((model, vec![report]));
         }
 
-        let (weights, bias, report) = match self.solver {
-            Solver::Lbfgs => {
-                let xt = x.transpose();
+        let (weights, bias, report) = match &design {
+            Design::Transposed(xt) => {
                 let problem = Multinomial {
-                    blocks: feature_blocks(&xt),
-                    xt: &xt,
+                    blocks: feature_blocks(xt),
+                    xt,
                     y,
                     sw: &sw,
                     k: n_labels,
                     inv_c: 1.0 / self.c,
                     s: sw.iter().sum(),
                 };
-                let dim = (x.n_cols + 1) * n_labels;
+                let dim = (n_cols + 1) * n_labels;
                 let (theta, report) = lbfgs(&problem, vec![0.0; dim], self, "multinomial");
-                let split = x.n_cols * n_labels;
+                let split = n_cols * n_labels;
                 (theta[..split].to_vec(), theta[split..].to_vec(), report)
             }
-            Solver::Linfa => linfa_multinomial(x, y, n_labels, self)?,
+            Design::Rows(x) => linfa_multinomial(x, y, n_labels, self)?,
         };
         let model = LogisticModel {
             kind: ModelKind::Multinomial,
-            n_features: x.n_cols,
+            n_features: n_cols,
             n_labels,
             weights,
             bias,
@@ -378,14 +380,15 @@ impl LogisticParams {
     }
 
     /// Fit one-vs-rest binary models, one per label: `y[i]` lists the label indices of row i.
+    /// The matrix is consumed, as in [`LogisticParams::fit_multiclass`].
     pub fn fit_one_vs_rest(
         &self,
-        x: &CsrMatrix,
+        x: CsrMatrix,
         y: &[Vec<usize>],
         labels: &[String],
     ) -> Result<(LogisticModel, Vec<SolverReport>)> {
         self.validate()?;
-        check_targets(x, y.len())?;
+        check_targets(&x, y.len())?;
         let k = labels.len();
         let n = y.len();
         let mut columns = Vec::with_capacity(k);
@@ -411,12 +414,13 @@ impl LogisticParams {
             };
             columns.push((yb, sw, name.clone()));
         }
-        let xt = x.transpose();
+        let n_cols = x.n_cols;
+        let design = Design::new(x, self.solver);
         let fitted: Vec<(Vec<f64>, f64, SolverReport)> = columns
             .iter()
-            .map(|(yb, sw, name)| self.fit_binary(x, &xt, yb, sw, name))
+            .map(|(yb, sw, name)| self.fit_binary(&design, yb, sw, name))
             .collect::<Result<_>>()?;
-        let mut weights = vec![0.0; x.n_cols * k];
+        let mut weights = vec![0.0; n_cols * k];
         let mut bias = vec![0.0; k];
         let mut reports = Vec::with_capacity(k);
         for (label, (w, b, r)) in fitted.into_iter().enumerate() {
@@ -429,7 +433,7 @@ impl LogisticParams {
         Ok((
             LogisticModel {
                 kind: ModelKind::OneVsRest,
-                n_features: x.n_cols,
+                n_features: n_cols,
                 n_labels: k,
                 weights,
                 bias,
@@ -441,14 +445,13 @@ impl LogisticParams {
     /// One binary logistic regression: returns (w, b, report).
     fn fit_binary(
         &self,
-        x: &CsrMatrix,
-        xt: &CsrMatrix,
+        design: &Design,
         y: &[bool],
         sw: &[f64],
         name: &str,
     ) -> Result<(Vec<f64>, f64, SolverReport)> {
-        match self.solver {
-            Solver::Lbfgs => {
+        match design {
+            Design::Transposed(xt) => {
                 let problem = Binary {
                     blocks: feature_blocks(xt),
                     xt,
@@ -457,11 +460,27 @@ impl LogisticParams {
                     inv_c: 1.0 / self.c,
                     s: sw.iter().sum(),
                 };
-                let (mut theta, report) = lbfgs(&problem, vec![0.0; x.n_cols + 1], self, name);
+                let (mut theta, report) = lbfgs(&problem, vec![0.0; xt.n_rows() + 1], self, name);
                 let b = theta.pop().expect("bias is the last parameter");
                 Ok((theta, b, report))
             }
-            Solver::Linfa => linfa_binary(x, y, sw, self, name),
+            Design::Rows(x) => linfa_binary(x, y, sw, self, name),
+        }
+    }
+}
+
+/// The training matrix in the form the solver reads: its transpose for L-BFGS (the rows are then
+/// dropped, so training never holds both), the rows themselves for linfa (made dense there).
+enum Design {
+    Transposed(CsrMatrix),
+    Rows(CsrMatrix),
+}
+
+impl Design {
+    fn new(x: CsrMatrix, solver: Solver) -> Design {
+        match solver {
+            Solver::Lbfgs => Design::Transposed(x.transpose()),
+            Solver::Linfa => Design::Rows(x),
         }
     }
 }
@@ -997,13 +1016,13 @@ mod tests {
             max_iter: 5000,
             ..Default::default()
         };
-        let (ours, reports) = tight.fit_multiclass(&x, &y, 3).unwrap();
+        let (ours, reports) = tight.fit_multiclass(x.clone(), &y, 3).unwrap();
         assert!(reports[0].converged, "{}", reports[0]);
         let (theirs, _) = LogisticParams {
             solver: Solver::Linfa,
             ..tight
         }
-        .fit_multiclass(&x, &y, 3)
+        .fit_multiclass(x.clone(), &y, 3)
         .unwrap();
         let (a, b) = (proba_all(&ours, &x), proba_all(&theirs, &x));
         let worst = a
@@ -1024,12 +1043,12 @@ mod tests {
             max_iter: 5000,
             ..Default::default()
         };
-        let (ours, _) = tight.fit_multiclass(&x, &y, 2).unwrap();
+        let (ours, _) = tight.fit_multiclass(x.clone(), &y, 2).unwrap();
         let (theirs, _) = LogisticParams {
             solver: Solver::Linfa,
             ..tight
         }
-        .fit_multiclass(&x, &y, 2)
+        .fit_multiclass(x.clone(), &y, 2)
         .unwrap();
         let (a, b) = (proba_all(&ours, &x), proba_all(&theirs, &x));
         for (p, q) in a.iter().flatten().zip(b.iter().flatten()) {
@@ -1073,7 +1092,9 @@ mod tests {
     #[test]
     fn binary_model_is_symmetric_softmax_of_sigmoid() {
         let (x, y) = toy(60, 2);
-        let (m, _) = LogisticParams::default().fit_multiclass(&x, &y, 2).unwrap();
+        let (m, _) = LogisticParams::default()
+            .fit_multiclass(x.clone(), &y, 2)
+            .unwrap();
         for j in 0..m.n_features {
             assert_eq!(m.weight(j, 0), -m.weight(j, 1));
         }
@@ -1088,7 +1109,11 @@ mod tests {
                 .num_threads(threads)
                 .build()
                 .unwrap()
-                .install(|| LogisticParams::default().fit_multiclass(&x, &y, 3).unwrap())
+                .install(|| {
+                    LogisticParams::default()
+                        .fit_multiclass(x.clone(), &y, 3)
+                        .unwrap()
+                })
         };
         let (a, _) = fit(1);
         let (b, _) = fit(2);
@@ -1103,7 +1128,7 @@ mod tests {
             tol: 1e-12,
             ..Default::default()
         }
-        .fit_multiclass(&x, &y, 3)
+        .fit_multiclass(x.clone(), &y, 3)
         .unwrap();
         assert!(!reports[0].converged);
         assert!(reports[0].to_string().contains("NOT converged"));
@@ -1117,11 +1142,11 @@ mod tests {
                 c,
                 ..Default::default()
             };
-            assert!(p.fit_multiclass(&x, &y, 3).is_err(), "C = {c}");
+            assert!(p.fit_multiclass(x.clone(), &y, 3).is_err(), "C = {c}");
         }
         let one_class = vec![0; 30];
         assert!(LogisticParams::default()
-            .fit_multiclass(&x, &one_class, 3)
+            .fit_multiclass(x.clone(), &one_class, 3)
             .is_err());
     }
 }
