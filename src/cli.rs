@@ -47,13 +47,10 @@ enum Command {
     Cv(CvArgs),
 }
 
-/// How input files are read (shared by train, eval and score).
+/// Where fields are in input records, and what to do with bad ones (every command that reads
+/// documents).
 #[derive(Args, Clone)]
-struct InputArgs {
-    /// Input layout: auto (by extension; a folder is one sub-folder per label), jsonl, csv, dir,
-    /// txt, semeval.
-    #[arg(long, default_value = "auto")]
-    format: InputFormat,
+struct RecordArgs {
     /// JSONL field / CSV column holding the text.
     #[arg(long, default_value = "text")]
     text_field: String,
@@ -71,10 +68,10 @@ struct InputArgs {
     skip_invalid: bool,
 }
 
-impl InputArgs {
-    fn options(&self, labels_required: bool) -> ReadOptions {
+impl RecordArgs {
+    fn options(&self, format: InputFormat, labels_required: bool) -> ReadOptions {
         ReadOptions {
-            format: self.format,
+            format,
             text_field: self.text_field.clone(),
             label_field: self.label_field.clone(),
             id_field: self.id_field.clone(),
@@ -83,6 +80,23 @@ impl InputArgs {
             labels_file: self.labels_file.clone(),
             ..ReadOptions::default()
         }
+    }
+}
+
+/// How labelled input files are read (train, cv, eval).
+#[derive(Args, Clone)]
+struct InputArgs {
+    /// Input layout: auto (by extension; a folder is one sub-folder per label), jsonl, csv, dir,
+    /// txt, semeval.
+    #[arg(long, default_value = "auto")]
+    format: InputFormat,
+    #[command(flatten)]
+    records: RecordArgs,
+}
+
+impl InputArgs {
+    fn options(&self, labels_required: bool) -> ReadOptions {
+        self.records.options(self.format, labels_required)
     }
 }
 
@@ -270,10 +284,13 @@ struct ScoreArgs {
     #[arg(long, default_value = "10")]
     top_terms: usize,
     /// Output: json (one JSON object per line) or table (a readable summary).
-    #[arg(long, default_value = "json", value_parser = ["json", "table"])]
-    output: String,
+    #[arg(long, visible_alias = "output", default_value = "json", value_parser = ["json", "table"])]
+    format: String,
+    /// Input layout of the PATHs: auto (by extension), jsonl or txt.
+    #[arg(long, default_value = "auto")]
+    input_format: InputFormat,
     #[command(flatten)]
-    input: InputArgs,
+    records: RecordArgs,
 }
 
 #[derive(Args)]
@@ -417,8 +434,13 @@ fn train(a: TrainArgs) -> Result<()> {
 }
 
 /// Documents to score, streamed from files or standard input.
-fn stream_inputs(paths: &[PathBuf], input: &InputArgs, tx: mpsc::SyncSender<Result<Document>>) {
-    let opts = input.options(false);
+fn stream_inputs(
+    paths: &[PathBuf],
+    input_format: InputFormat,
+    records: &RecordArgs,
+    tx: mpsc::SyncSender<Result<Document>>,
+) {
+    let opts = records.options(input_format, false);
     let send_all = |reader: Box<dyn BufRead + Send>, name: String| -> bool {
         for item in JsonlReader::new(reader, name, &opts) {
             if tx.send(item.map_err(Into::into)).is_err() {
@@ -458,7 +480,7 @@ fn stream_inputs(paths: &[PathBuf], input: &InputArgs, tx: mpsc::SyncSender<Resu
             vec![path.clone()]
         };
         for file in files {
-            let format = match input.format {
+            let format = match input_format {
                 InputFormat::Auto => dataset::detect_format(&file),
                 f => f,
             };
@@ -504,12 +526,12 @@ fn score(a: ScoreArgs) -> Result<()> {
     let clf = model::load(&a.model)?;
     let (tx, rx) = mpsc::sync_channel::<Result<Document>>(4096);
     let paths = a.paths.clone();
-    let input = a.input.clone();
-    let reader = std::thread::spawn(move || stream_inputs(&paths, &input, tx));
+    let (input_format, records) = (a.input_format, a.records.clone());
+    let reader = std::thread::spawn(move || stream_inputs(&paths, input_format, &records, tx));
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let table = a.output == "table";
+    let table = a.format == "table";
     let mut scored = 0usize;
     let mut errors = 0usize;
     let mut first_error: Option<anyhow::Error> = None;
@@ -527,7 +549,7 @@ fn score(a: ScoreArgs) -> Result<()> {
         for item in batch {
             match item {
                 Ok(d) => docs.push(d),
-                Err(e) if a.input.skip_invalid => {
+                Err(e) if a.records.skip_invalid => {
                     errors += 1;
                     eprintln!("skipped: {e:#}");
                 }

@@ -642,11 +642,11 @@ fn score_is_a_stream_filter() {
 
 #[test]
 fn score_table_output_is_a_readable_summary() {
-    // `--output table` is for people: labels, probabilities and terms, no JSON.
+    // `--format table` (alias `--output table`) is for people: labels, probabilities and terms, no JSON.
     let dir = tempfile::tempdir().unwrap();
     let model = demo_model(dir.path());
     let out = run_with_stdin(
-        &["score", "--model", s(&model), "--output", "table"],
+        &["score", "--model", s(&model), "--format", "table"],
         b"{\"id\": \"art-7\", \"text\": \"The envoy held talks with the foreign minister.\"}\n",
     );
     assert_eq!(out.code, Some(0), "{}", out.stderr);
