@@ -270,10 +270,30 @@ impl ClassifierParams {
     /// Train on labelled documents. Every document must carry at least one label.
     pub fn fit(&self, docs: &[Document]) -> Result<(Classifier, StageTimes)> {
         let refs: Vec<&Document> = docs.iter().collect();
-        self.fit_refs(&refs)
+        self.fit_refs(&refs, None)
     }
 
-    fn fit_refs(&self, docs: &[&Document]) -> Result<(Classifier, StageTimes)> {
+    /// As [`ClassifierParams::fit`], but the texts are freed as soon as they are vectorized, so
+    /// the solver does not run beside a copy of the corpus (tuned thresholds refit on the texts,
+    /// so they keep them).
+    pub fn fit_owned(&self, mut docs: Vec<Document>) -> Result<(Classifier, StageTimes)> {
+        if self.threshold_mode == ThresholdMode::Tuned {
+            return self.fit(&docs);
+        }
+        let texts: Vec<String> = docs
+            .iter_mut()
+            .map(|d| std::mem::take(&mut d.text))
+            .collect();
+        let refs: Vec<&Document> = docs.iter().collect();
+        self.fit_refs(&refs, Some(texts))
+    }
+
+    /// `texts`, when given, replaces the documents' own texts (which are then empty).
+    fn fit_refs(
+        &self,
+        docs: &[&Document],
+        texts: Option<Vec<String>>,
+    ) -> Result<(Classifier, StageTimes)> {
         let mut times = StageTimes::default();
         self.validate()?;
         if docs.is_empty() {
@@ -303,8 +323,13 @@ impl ClassifierParams {
         let logistic = self.logistic_for(kind);
 
         let t0 = std::time::Instant::now();
-        let texts: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
-        let (vectorizer, x, vocab_stats) = self.tfidf.fit_transform(&texts)?;
+        let (vectorizer, x, vocab_stats) = match texts {
+            Some(owned) => self.tfidf.fit_transform(&owned)?,
+            None => {
+                let borrowed: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
+                self.tfidf.fit_transform(&borrowed)?
+            }
+        };
         times.vectorize_s = t0.elapsed().as_secs_f64();
 
         let t1 = std::time::Instant::now();
@@ -389,7 +414,7 @@ impl ClassifierParams {
                 let (train, held): (Vec<usize>, Vec<usize>) =
                     (0..docs.len()).partition(|&i| folds[i] != f);
                 let train_docs: Vec<&Document> = train.iter().map(|&i| docs[i]).collect();
-                let (clf, _) = inner.fit_refs(&train_docs).map_err(|e| {
+                let (clf, _) = inner.fit_refs(&train_docs, None).map_err(|e| {
                     Error::param(
                         "threshold_folds",
                         k,
@@ -475,7 +500,7 @@ impl ClassifierParams {
                 let (train, held): (Vec<usize>, Vec<usize>) =
                     (0..docs.len()).partition(|&i| folds[i] != f);
                 let train_docs: Vec<&Document> = train.iter().map(|&i| &docs[i]).collect();
-                let (clf, _) = params.fit_refs(&train_docs).map_err(|e| {
+                let (clf, _) = params.fit_refs(&train_docs, None).map_err(|e| {
                     Error::param(
                         "folds",
                         k,

@@ -741,7 +741,7 @@ fn lbfgs<O: Objective>(
     params: &LogisticParams,
     name: &str,
 ) -> (Vec<f64>, SolverReport) {
-    const M: usize = 10;
+    const M: usize = 5;
     const FTOL: f64 = 64.0 * f64::EPSILON;
     let dim = theta.len();
     let mut grad = vec![0.0; dim];

@@ -375,7 +375,7 @@ fn train(a: TrainArgs) -> Result<()> {
 
     let (docs, report) = read(&a.data, &a.input.options(true))?;
     let read_s = t0.elapsed().as_secs_f64();
-    let (clf, times) = params.fit(&docs)?;
+    let (clf, times) = params.fit_owned(docs)?;
     let t_save = Instant::now();
     model::save(&clf, &a.out)?;
     let save_s = t_save.elapsed().as_secs_f64();

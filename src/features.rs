@@ -249,7 +249,8 @@ pub struct TfidfVectorizer {
     analyzer: Analyzer,
     vocabulary: Vec<String>,
     idf: Vec<f64>,
-    index: FxHashMap<String, u32>,
+    /// Term ids by the hash of their term (the terms themselves live only in `vocabulary`).
+    index: HashTable<u32>,
 }
 
 /// Documents are analysed in parallel within blocks of this many, blocks merged in order.
@@ -378,7 +379,8 @@ impl TfidfParams {
         }
         drop(shards);
 
-        let vectorizer = TfidfVectorizer::build(self.clone(), analyzer, vocabulary, idf);
+        // Terms come from distinct table entries, so they are unique.
+        let (vectorizer, _) = TfidfVectorizer::build(self.clone(), analyzer, vocabulary, idf);
         let rows: Vec<SparseRow> = doc_terms
             .into_par_iter()
             .map(|terms| {
@@ -505,24 +507,35 @@ fn hash_term(t: &str) -> u64 {
 }
 
 impl TfidfVectorizer {
+    /// Assemble a vectorizer; also returns a term found twice in `vocabulary`, if any.
     fn build(
         params: TfidfParams,
         analyzer: Analyzer,
         vocabulary: Vec<String>,
         idf: Vec<f64>,
-    ) -> Self {
-        let index = vocabulary
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.clone(), i as u32))
-            .collect();
-        TfidfVectorizer {
+    ) -> (Self, Option<String>) {
+        let mut index = HashTable::with_capacity(vocabulary.len());
+        let mut duplicate = None;
+        let hashes: Vec<u64> = vocabulary.par_iter().map(|t| hash_term(t)).collect();
+        for (i, t) in vocabulary.iter().enumerate() {
+            let h = hashes[i];
+            if index
+                .find(h, |&id: &u32| vocabulary[id as usize] == *t)
+                .is_some()
+            {
+                duplicate.get_or_insert_with(|| t.clone());
+                continue;
+            }
+            index.insert_unique(h, i as u32, |&id| hashes[id as usize]);
+        }
+        let v = TfidfVectorizer {
             params,
             analyzer,
             vocabulary,
             idf,
             index,
-        }
+        };
+        (v, duplicate)
     }
 
     /// Rebuild a vectorizer from saved parts, checking every invariant: the analyzer config is
@@ -544,12 +557,12 @@ impl TfidfVectorizer {
                 format!("idf of term {:?} must be finite and >= 1", vocabulary[i]),
             ));
         }
-        let v = Self::build(params, analyzer, vocabulary, idf);
-        if v.index.len() != v.vocabulary.len() {
+        let (v, duplicate) = Self::build(params, analyzer, vocabulary, idf);
+        if let Some(term) = duplicate {
             return Err(Error::param(
                 "vocabulary",
-                v.vocabulary.len(),
-                "terms must be unique",
+                format!("{term:?}"),
+                "terms must be unique; this one occurs twice",
             ));
         }
         Ok(v)
@@ -582,7 +595,9 @@ impl TfidfVectorizer {
 
     /// The id of a term, if it is in the vocabulary.
     pub fn term_id(&self, term: &str) -> Option<u32> {
-        self.index.get(term).copied()
+        self.index
+            .find(hash_term(term), |&id| self.vocabulary[id as usize] == term)
+            .copied()
     }
 
     /// The TF-IDF row of one document. Terms outside the vocabulary are ignored; a document with
@@ -590,7 +605,7 @@ impl TfidfVectorizer {
     pub fn transform(&self, text: &str) -> SparseRow {
         let mut counts: FxHashMap<u32, u32> = FxHashMap::default();
         self.analyzer.for_each_term(text, |t| {
-            if let Some(&id) = self.index.get(t) {
+            if let Some(id) = self.term_id(t) {
                 *counts.entry(id).or_insert(0) += 1;
             }
         });
