@@ -95,8 +95,9 @@ pub struct ClassifierParams {
     pub threshold_seed: u64,
     /// Class weighting of one-vs-rest models; `None` uses `logistic.class_weight`. Default
     /// `Some(Balanced)`: each label weighs its positives against its negatives, which lifted
-    /// gvfc's macro-F1 from 0.654 to 0.703 in cross-validation (NOTES-multilabel.md); multinomial
-    /// models are unaffected.
+    /// gvfc's macro-F1 from 0.654 to 0.703 in cross-validation (NOTES-multilabel.md). Since
+    /// `logistic.class_weight` defaults to balanced too, this only matters for models saved
+    /// before that default changed.
     #[serde(default)]
     pub one_vs_rest_class_weight: Option<ClassWeight>,
     /// Let a one-vs-rest prediction be empty when no label reaches its threshold. Default false:
@@ -1081,7 +1082,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_fixed_thresholds_and_balanced_one_vs_rest() {
+    fn defaults_are_fixed_thresholds_and_balanced_weights_for_both_kinds() {
         let p = ClassifierParams::default();
         assert_eq!(p.threshold_mode, ThresholdMode::Fixed);
         assert_eq!(
@@ -1090,7 +1091,7 @@ mod tests {
         );
         assert_eq!(
             p.logistic_for(ModelKind::Multinomial).class_weight,
-            ClassWeight::None
+            ClassWeight::Balanced
         );
     }
 

@@ -79,13 +79,16 @@ impl FromStr for Solver {
 
 /// Unfitted logistic-regression settings.
 ///
-/// Defaults: `c = 10`, no class weights, `max_iter = 1000`, `tol = 1e-4`, L-BFGS. `c = 10` suits
-/// l2-normalised TF-IDF rows (scikit-learn's default of 1 under-fits them: BENCHMARKS.md).
+/// Defaults: `c = 10`, balanced class weights, `max_iter = 1000`, `tol = 1e-4`, L-BFGS. `c = 10`
+/// suits l2-normalised TF-IDF rows (scikit-learn's default of 1 under-fits them). Balanced weights
+/// (scikit-learn's default is none) scored as well or better on every reference corpus: frac
+/// 0.476 vs 0.429, bbc_news 0.977 vs 0.975, article_bias 0.623 vs 0.619, imdb identical (its
+/// classes are equal, so the weights are exactly 1); see BENCHMARKS.md.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogisticParams {
     /// Inverse L2 regularisation strength (scikit-learn's `C`; linfa's `alpha = 1 / c`).
     pub c: f64,
-    /// Class weighting. Default: none.
+    /// Class weighting. Default: balanced.
     pub class_weight: ClassWeight,
     /// Iteration limit of the solver; reaching it is reported as non-convergence.
     pub max_iter: usize,
@@ -100,7 +103,7 @@ impl Default for LogisticParams {
     fn default() -> Self {
         LogisticParams {
             c: 10.0,
-            class_weight: ClassWeight::None,
+            class_weight: ClassWeight::Balanced,
             max_iter: 1000,
             tol: 1e-4,
             solver: Solver::Lbfgs,
@@ -353,21 +356,13 @@ impl LogisticParams {
 
         let (weights, bias, report) = match &design {
             Design::Transposed(xt) => {
-                let problem = Multinomial {
-                    blocks: feature_blocks(xt),
-                    xt,
-                    y,
-                    sw: &sw,
-                    k: n_labels,
-                    inv_c: 1.0 / self.c,
-                    s: sw.iter().sum(),
-                };
+                let problem = Multinomial::new(xt, y, &sw, n_labels, self.c);
                 let dim = (n_cols + 1) * n_labels;
                 let (theta, report) = lbfgs(&problem, vec![0.0; dim], self, "multinomial");
                 let split = n_cols * n_labels;
                 (theta[..split].to_vec(), theta[split..].to_vec(), report)
             }
-            Design::Rows(x) => linfa_multinomial(x, y, n_labels, self)?,
+            Design::Rows(x) => linfa_multinomial(x, y, &sw, n_labels, self)?,
         };
         let model = LogisticModel {
             kind: ModelKind::Multinomial,
@@ -452,14 +447,7 @@ impl LogisticParams {
     ) -> Result<(Vec<f64>, f64, SolverReport)> {
         match design {
             Design::Transposed(xt) => {
-                let problem = Binary {
-                    blocks: feature_blocks(xt),
-                    xt,
-                    y,
-                    sw,
-                    inv_c: 1.0 / self.c,
-                    s: sw.iter().sum(),
-                };
+                let problem = Binary::new(xt, y, sw, self.c);
                 let (mut theta, report) = lbfgs(&problem, vec![0.0; xt.n_rows() + 1], self, name);
                 let b = theta.pop().expect("bias is the last parameter");
                 Ok((theta, b, report))
@@ -517,16 +505,36 @@ struct Multinomial<'a> {
     k: usize,
     inv_c: f64,
     s: f64,
+    work: std::sync::Mutex<Workspace>,
+}
+
+impl<'a> Multinomial<'a> {
+    fn new(xt: &'a CsrMatrix, y: &'a [usize], sw: &'a [f64], k: usize, c: f64) -> Self {
+        let blocks = feature_blocks(xt);
+        let work = Workspace::new(xt.n_cols, k, blocks.len());
+        Multinomial {
+            xt,
+            blocks,
+            y,
+            sw,
+            k,
+            inv_c: 1.0 / c,
+            s: sw.iter().sum(),
+            work,
+        }
+    }
 }
 
 impl Objective for Multinomial<'_> {
     fn eval(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
         let (k, d) = (self.k, self.xt.n_rows());
         let (w, b) = theta.split_at(d * k);
-        let n = self.xt.n_cols;
-        let margins = margins(self.xt, &self.blocks, w, b, k);
+        let mut guard = self.work.lock().unwrap_or_else(|e| e.into_inner());
+        margins_into(self.xt, &self.blocks, w, b, k, &mut guard);
+        let Workspace {
+            z: margins, resid, ..
+        } = &mut *guard;
         // Residuals r_ik = s_i (p_ik - [y_i = k]) / S, and the loss, block by block.
-        let mut resid = vec![0.0; n * k];
         let loss: f64 = resid
             .par_chunks_mut(ROW_BLOCK * k)
             .enumerate()
@@ -575,15 +583,34 @@ struct Binary<'a> {
     sw: &'a [f64],
     inv_c: f64,
     s: f64,
+    work: std::sync::Mutex<Workspace>,
+}
+
+impl<'a> Binary<'a> {
+    fn new(xt: &'a CsrMatrix, y: &'a [bool], sw: &'a [f64], c: f64) -> Self {
+        let blocks = feature_blocks(xt);
+        let work = Workspace::new(xt.n_cols, 1, blocks.len());
+        Binary {
+            xt,
+            blocks,
+            y,
+            sw,
+            inv_c: 1.0 / c,
+            s: sw.iter().sum(),
+            work,
+        }
+    }
 }
 
 impl Objective for Binary<'_> {
     fn eval(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
         let d = self.xt.n_rows();
         let (w, b) = (&theta[..d], theta[d]);
-        let n = self.xt.n_cols;
-        let margins = margins(self.xt, &self.blocks, w, &[b], 1);
-        let mut resid = vec![0.0; n];
+        let mut guard = self.work.lock().unwrap_or_else(|e| e.into_inner());
+        margins_into(self.xt, &self.blocks, w, &[b], 1, &mut guard);
+        let Workspace {
+            z: margins, resid, ..
+        } = &mut *guard;
         let loss: f64 = resid
             .par_chunks_mut(ROW_BLOCK)
             .enumerate()
@@ -637,12 +664,19 @@ fn feature_blocks(xt: &CsrMatrix) -> Vec<(usize, usize)> {
 /// Margins `Z = X W + b` (n × k, row-major) from the transposed matrix: W is read in order and
 /// the scattered writes go to Z, which is small enough to stay in cache. Each feature block adds
 /// into its own copy of Z; the copies are summed in block order (deterministic).
-fn margins(xt: &CsrMatrix, blocks: &[(usize, usize)], w: &[f64], b: &[f64], k: usize) -> Vec<f64> {
-    let n = xt.n_cols;
-    let partial: Vec<Vec<f64>> = blocks
-        .par_iter()
-        .map(|&(lo, hi)| {
-            let mut z = vec![0.0; n * k];
+fn margins_into(
+    xt: &CsrMatrix,
+    blocks: &[(usize, usize)],
+    w: &[f64],
+    b: &[f64],
+    k: usize,
+    work: &mut Workspace,
+) {
+    work.partial
+        .par_iter_mut()
+        .zip(blocks)
+        .for_each(|(z, &(lo, hi))| {
+            z.iter_mut().for_each(|v| *v = 0.0);
             for j in lo..hi {
                 let wj = &w[j * k..(j + 1) * k];
                 if wj.iter().all(|&x| x == 0.0) {
@@ -661,16 +695,37 @@ fn margins(xt: &CsrMatrix, blocks: &[(usize, usize)], w: &[f64], b: &[f64], k: u
                     }
                 }
             }
-            z
-        })
-        .collect();
-    let mut z: Vec<f64> = b.iter().cycle().take(n * k).cloned().collect();
-    for p in &partial {
+        });
+    let Workspace { partial, z, .. } = work;
+    z.iter_mut()
+        .zip(b.iter().cycle())
+        .for_each(|(z, b)| *z = *b);
+    for p in partial.iter() {
         z.par_chunks_mut(VEC_BLOCK)
             .zip(p.par_chunks(VEC_BLOCK))
             .for_each(|(z, p)| z.iter_mut().zip(p).for_each(|(z, p)| *z += p));
     }
-    z
+}
+
+/// Buffers reused by every evaluation of one problem: allocating them afresh each time cost more
+/// (page faults) than the arithmetic.
+struct Workspace {
+    /// One margin matrix per feature block.
+    partial: Vec<Vec<f64>>,
+    /// The margins Z (n × k).
+    z: Vec<f64>,
+    /// The residuals (n × k).
+    resid: Vec<f64>,
+}
+
+impl Workspace {
+    fn new(n: usize, k: usize, blocks: usize) -> std::sync::Mutex<Workspace> {
+        std::sync::Mutex::new(Workspace {
+            partial: vec![vec![0.0; n * k]; blocks],
+            z: vec![0.0; n * k],
+            resid: vec![0.0; n * k],
+        })
+    }
 }
 
 /// `out = Xᵀ R` for a residual matrix R (n × k, row-major), using the transposed matrix so each
@@ -882,11 +937,13 @@ fn dense(x: &CsrMatrix) -> Result<ndarray::Array2<f64>> {
 fn linfa_multinomial(
     x: &CsrMatrix,
     y: &[usize],
+    sw: &[f64],
     k: usize,
     params: &LogisticParams,
 ) -> Result<(Vec<f64>, Vec<f64>, SolverReport)> {
     use linfa::traits::Fit;
-    if params.class_weight != ClassWeight::None {
+    // Balanced weights on balanced classes are all 1: nothing linfa cannot do.
+    if sw.iter().any(|&w| w != 1.0) {
         return Err(Error::param(
             "class_weight",
             "balanced",
@@ -1061,15 +1118,7 @@ mod tests {
         let (x, y) = toy(40, 3);
         let xt = x.transpose();
         let sw: Vec<f64> = (0..40).map(|i| 1.0 + (i % 3) as f64 * 0.5).collect();
-        let problem = Multinomial {
-            blocks: feature_blocks(&xt),
-            xt: &xt,
-            y: &y,
-            sw: &sw,
-            k: 3,
-            inv_c: 0.3,
-            s: sw.iter().sum(),
-        };
+        let problem = Multinomial::new(&xt, &y, &sw, 3, 1.0 / 0.3);
         let dim = 7 * 3;
         let theta: Vec<f64> = (0..dim)
             .map(|i| ((i * 7 % 11) as f64 - 5.0) / 10.0)
