@@ -561,7 +561,7 @@ impl Objective for Multinomial<'_> {
             .iter()
             .sum();
         let (gw, gb) = grad.split_at_mut(d * k);
-        transpose_times(self.xt, &resid, k, gw);
+        transpose_times(self.xt, resid, k, gw);
         let mut reg = 0.0;
         for (g, &wv) in gw.iter_mut().zip(w) {
             *g += wv * self.inv_c / self.s;
@@ -630,7 +630,7 @@ impl Objective for Binary<'_> {
             .iter()
             .sum();
         let (gw, gb) = grad.split_at_mut(d);
-        transpose_times(self.xt, &resid, 1, gw);
+        transpose_times(self.xt, resid, 1, gw);
         let mut reg = 0.0;
         for (g, &wv) in gw.iter_mut().zip(w) {
             *g += wv * self.inv_c / self.s;
