@@ -785,7 +785,7 @@ fn max_abs(a: &[f64]) -> f64 {
         .reduce(|| 0.0, f64::max)
 }
 
-/// L-BFGS (history 10) with a backtracking Armijo line search. The objectives here are strictly
+/// L-BFGS (history 5) with an Armijo line search that backtracks by quadratic interpolation. The objectives here are strictly
 /// convex, so every accepted step has sᵀy > 0 and the inverse-Hessian estimate stays positive
 /// definite. Stops, as scipy's L-BFGS-B called by scikit-learn, when max |g| ≤ tol or when the
 /// relative decrease of f falls below 64 machine epsilons. The history is a ring of preallocated
@@ -857,7 +857,14 @@ fn lbfgs<O: Objective>(
                 accepted = true;
                 break;
             }
-            step *= 0.5;
+            // Minimiser of the quadratic through f(0), f'(0) and f(step), kept within
+            // [0.1, 0.5] × step; halving when f(step) is not finite.
+            let next = if f_new.is_finite() {
+                -slope * step * step / (2.0 * (f_new - f - slope * step))
+            } else {
+                0.5 * step
+            };
+            step = next.clamp(0.1 * step, 0.5 * step);
         }
         if !accepted {
             // No decrease possible at machine precision: we are at the optimum.
