@@ -325,7 +325,7 @@ impl ClassifierParams {
 
         let t0 = std::time::Instant::now();
         let (vectorizer, x, vocab_stats) = match texts {
-            Some(owned) => self.tfidf.fit_transform(&owned)?,
+            Some(owned) => self.tfidf.fit_transform_owned(owned)?,
             None => {
                 let borrowed: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
                 self.tfidf.fit_transform(&borrowed)?

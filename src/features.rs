@@ -254,7 +254,7 @@ pub struct TfidfVectorizer {
 }
 
 /// Documents are analysed in parallel within blocks of this many, blocks merged in order.
-const BLOCK: usize = 2048;
+const BLOCK: usize = 512;
 
 impl TfidfParams {
     /// Check the parameters (each broken rule its own message).
@@ -281,6 +281,25 @@ impl TfidfParams {
         &self,
         docs: &[S],
     ) -> Result<(TfidfVectorizer, CsrMatrix, VocabularyStats)> {
+        let mut refs: Vec<&str> = docs.iter().map(|d| d.as_ref()).collect();
+        self.fit_impl(&mut refs, |_| {})
+    }
+
+    /// As [`TfidfParams::fit_transform`], freeing each text as soon as it has been analysed, so
+    /// the corpus is not held beside its term counts and matrix.
+    pub fn fit_transform_owned(
+        &self,
+        mut docs: Vec<String>,
+    ) -> Result<(TfidfVectorizer, CsrMatrix, VocabularyStats)> {
+        self.fit_impl(&mut docs, |d| *d = String::new())
+    }
+
+    /// `release` is called on each document once it is no longer needed.
+    fn fit_impl<S: AsRef<str> + Sync>(
+        &self,
+        docs: &mut [S],
+        release: impl Fn(&mut S),
+    ) -> Result<(TfidfVectorizer, CsrMatrix, VocabularyStats)> {
         self.validate()?;
         let analyzer = Analyzer::new(self.analyzer.clone())?;
         let n = docs.len();
@@ -298,11 +317,12 @@ impl TfidfParams {
         // do not depend on the thread count. A table allocates only for terms new to the corpus.
         let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::default()).collect();
         let mut doc_terms: Vec<Vec<(u32, u32)>> = Vec::with_capacity(n);
-        for block in docs.chunks(BLOCK) {
+        for block in docs.chunks_mut(BLOCK) {
             let counted: Vec<DocTerms> = block
                 .par_iter()
                 .map(|d| DocTerms::count(&analyzer, d.as_ref()))
                 .collect();
+            block.iter_mut().for_each(&release);
             let ids: Vec<Vec<u32>> = shards
                 .par_iter_mut()
                 .enumerate()
@@ -324,7 +344,7 @@ impl TfidfParams {
                 doc_terms.push(row);
             }
         }
-        let n_terms_seen: usize = shards.iter().map(|s| s.terms.len()).sum();
+        let n_terms_seen: usize = shards.iter().map(|s| s.spans.len()).sum();
 
         // Pruning, as scikit-learn: keep min_df <= df <= max_df, then the max_features terms of
         // highest corpus count (ties by term order).
@@ -332,13 +352,19 @@ impl TfidfParams {
         let max_docs = self.max_df.documents(n);
         let mut kept: Vec<(String, u32)> = Vec::new();
         for (s, shard) in shards.iter_mut().enumerate() {
-            let terms = std::mem::take(&mut shard.terms);
-            for (local, term) in terms.into_iter().enumerate() {
-                let d = shard.df[local] as f64;
+            for local in 0..shard.spans.len() as u32 {
+                let d = shard.df[local as usize] as f64;
                 if d >= min_docs && d <= max_docs {
-                    kept.push((term, ((s as u32) << SHARD_SHIFT) | local as u32));
+                    kept.push((
+                        shard.term(local).to_string(),
+                        ((s as u32) << SHARD_SHIFT) | local,
+                    ));
                 }
             }
+            shard.table = HashTable::new();
+            shard.arena = String::new();
+            shard.spans = Vec::new();
+            shard.hashes = Vec::new();
         }
         let shards = shards;
         let df = |id: u32| shards[(id >> SHARD_SHIFT) as usize].df[(id & LOCAL_MASK) as usize];
@@ -381,20 +407,50 @@ impl TfidfParams {
 
         // Terms come from distinct table entries, so they are unique.
         let (vectorizer, _) = TfidfVectorizer::build(self.clone(), analyzer, vocabulary, idf);
-        let rows: Vec<SparseRow> = doc_terms
+        // The matrix is filled in place: row lengths first, then every row into its own slice,
+        // in parallel (no intermediate copy of the rows).
+        let remapped = |id: u32| remap[(id >> SHARD_SHIFT) as usize][(id & LOCAL_MASK) as usize];
+        let mut indptr = Vec::with_capacity(n + 1);
+        indptr.push(0usize);
+        for terms in &doc_terms {
+            let kept = terms
+                .iter()
+                .filter(|&&(id, _)| remapped(id) != u32::MAX)
+                .count();
+            indptr.push(indptr[indptr.len() - 1] + kept);
+        }
+        let nnz = indptr[n];
+        let mut indices = vec![0u32; nnz];
+        let mut values = vec![0f64; nnz];
+        let mut slices = Vec::with_capacity(n);
+        let (mut ix_rest, mut val_rest) = (&mut indices[..], &mut values[..]);
+        for i in 0..n {
+            let len = indptr[i + 1] - indptr[i];
+            let (ix, ix_tail) = ix_rest.split_at_mut(len);
+            let (val, val_tail) = val_rest.split_at_mut(len);
+            slices.push((ix, val));
+            ix_rest = ix_tail;
+            val_rest = val_tail;
+        }
+        doc_terms
             .into_par_iter()
-            .map(|terms| {
+            .zip(slices)
+            .for_each(|(terms, (ix, val))| {
                 let counts = terms
                     .into_iter()
                     .filter_map(|(id, c)| {
-                        let new = remap[(id >> SHARD_SHIFT) as usize][(id & LOCAL_MASK) as usize];
+                        let new = remapped(id);
                         (new != u32::MAX).then_some((new, c))
                     })
                     .collect();
-                vectorizer.weigh(counts)
-            })
-            .collect();
-        let matrix = CsrMatrix::from_rows(rows, vectorizer.n_features());
+                vectorizer.weigh_into(counts, ix, val);
+            });
+        let matrix = CsrMatrix {
+            n_cols: vectorizer.n_features(),
+            indptr,
+            indices,
+            values,
+        };
         let stats = VocabularyStats {
             n_documents: n,
             n_terms_seen,
@@ -426,35 +482,51 @@ fn shard_of(hash: u64) -> usize {
 }
 
 /// One interning table: the terms whose hash falls in this shard, in order of first appearance.
+/// Their bytes live in one arena (no allocation per term: a corpus meets millions of them).
 #[derive(Default)]
 struct Shard {
     table: HashTable<u32>,
-    terms: Vec<String>,
+    arena: String,
+    /// (start, byte length) of each term in `arena`, by local id.
+    spans: Vec<(u32, u32)>,
     hashes: Vec<u64>,
     df: Vec<u32>,
     total: Vec<u64>,
 }
 
 impl Shard {
+    fn term(&self, id: u32) -> &str {
+        let (start, len) = self.spans[id as usize];
+        &self.arena[start as usize..(start + len) as usize]
+    }
+
     /// Intern this shard's terms of `docs`, in document order; returns their local ids in the
     /// order met.
     fn intern(&mut self, s: usize, docs: &[DocTerms]) -> Result<Vec<u32>> {
+        let too_many = || {
+            Error::param(
+                "vocabulary",
+                "over 4 GB of distinct terms",
+                "the corpus has more distinct terms than framelens can index; raise --min-df or lower the n-gram range",
+            )
+        };
         let mut ids = Vec::new();
         for doc in docs {
             let lo = doc.terms.partition_point(|t| shard_of(t.0) < s);
             let hi = doc.terms.partition_point(|t| shard_of(t.0) <= s);
             for &(hash, start, len, count) in &doc.terms[lo..hi] {
                 let term = &doc.arena[start as usize..(start + len) as usize];
-                let terms = &self.terms;
-                let id = match self.table.find(hash, |&id| terms[id as usize] == term) {
-                    Some(&id) => id,
+                let found = self.table.find(hash, |&id| self.term(id) == term).copied();
+                let id = match found {
+                    Some(id) => id,
                     None => {
-                        let id = self.terms.len() as u32;
-                        assert!(
-                            id < LOCAL_MASK,
-                            "more than 2^28 distinct terms in one shard"
-                        );
-                        self.terms.push(term.to_string());
+                        let id = self.spans.len() as u32;
+                        let at = u32::try_from(self.arena.len()).map_err(|_| too_many())?;
+                        if id >= LOCAL_MASK || at.checked_add(len).is_none() {
+                            return Err(too_many());
+                        }
+                        self.arena.push_str(term);
+                        self.spans.push((at, len));
                         self.hashes.push(hash);
                         self.df.push(0);
                         self.total.push(0);
@@ -622,28 +694,34 @@ impl TfidfVectorizer {
     }
 
     /// Term counts → sorted, weighted, normalised row.
-    fn weigh(&self, mut counts: Vec<(u32, u32)>) -> SparseRow {
-        counts.sort_unstable_by_key(|&(id, _)| id);
+    fn weigh(&self, counts: Vec<(u32, u32)>) -> SparseRow {
         let mut row = SparseRow {
-            indices: Vec::with_capacity(counts.len()),
-            values: Vec::with_capacity(counts.len()),
+            indices: vec![0; counts.len()],
+            values: vec![0.0; counts.len()],
         };
-        for (id, c) in counts {
+        self.weigh_into(counts, &mut row.indices, &mut row.values);
+        row
+    }
+
+    /// Term counts → sorted, weighted, normalised entries written to `ix` and `val` (both of the
+    /// counts' length).
+    fn weigh_into(&self, mut counts: Vec<(u32, u32)>, ix: &mut [u32], val: &mut [f64]) {
+        counts.sort_unstable_by_key(|&(id, _)| id);
+        for ((&(id, c), i), v) in counts.iter().zip(ix.iter_mut()).zip(val.iter_mut()) {
             let tf = if self.params.sublinear_tf {
                 1.0 + (c as f64).ln()
             } else {
                 c as f64
             };
-            row.indices.push(id);
-            row.values.push(tf * self.idf[id as usize]);
+            *i = id;
+            *v = tf * self.idf[id as usize];
         }
         if self.params.norm == Norm::L2 {
-            let norm = row.values.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let norm = val.iter().map(|v| v * v).sum::<f64>().sqrt();
             if norm > 0.0 {
-                row.values.iter_mut().for_each(|v| *v /= norm);
+                val.iter_mut().for_each(|v| *v /= norm);
             }
         }
-        row
     }
 }
 
