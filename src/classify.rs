@@ -751,31 +751,53 @@ fn transpose_times(xt: &CsrMatrix, resid: &[f64], k: usize, out: &mut [f64]) {
 /// order, so results do not depend on the number of threads.
 const VEC_BLOCK: usize = 1 << 14;
 
-/// Deterministic parallel dot product.
-fn dot(a: &[f64], b: &[f64]) -> f64 {
+/// A vector element: f64 for iterates and gradients, f32 for the L-BFGS history.
+trait Element: Copy + Send + Sync + Into<f64> {
+    fn from_f64(x: f64) -> Self;
+}
+
+impl Element for f64 {
+    fn from_f64(x: f64) -> Self {
+        x
+    }
+}
+
+impl Element for f32 {
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
+}
+
+/// Deterministic parallel dot product, accumulated in f64.
+fn dot<A: Element, B: Element>(a: &[A], b: &[B]) -> f64 {
     let partial: Vec<f64> = a
         .par_chunks(VEC_BLOCK)
         .zip(b.par_chunks(VEC_BLOCK))
-        .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>())
+        .map(|(a, b)| {
+            a.iter()
+                .zip(b)
+                .map(|(&x, &y)| x.into() * y.into())
+                .sum::<f64>()
+        })
         .collect();
     partial.iter().sum()
 }
 
 /// `y += a * x`, in parallel.
-fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
+fn axpy<X: Element>(y: &mut [f64], a: f64, x: &[X]) {
     y.par_chunks_mut(VEC_BLOCK)
         .zip(x.par_chunks(VEC_BLOCK))
-        .for_each(|(y, x)| y.iter_mut().zip(x).for_each(|(y, x)| *y += a * x));
+        .for_each(|(y, x)| y.iter_mut().zip(x).for_each(|(y, &x)| *y += a * x.into()));
 }
 
 /// `out = a - b`, in parallel.
-fn sub_into(out: &mut [f64], a: &[f64], b: &[f64]) {
+fn sub_into<O: Element>(out: &mut [O], a: &[f64], b: &[f64]) {
     out.par_chunks_mut(VEC_BLOCK)
         .zip(a.par_chunks(VEC_BLOCK).zip(b.par_chunks(VEC_BLOCK)))
         .for_each(|(o, (a, b))| {
             o.iter_mut()
                 .zip(a.iter().zip(b))
-                .for_each(|(o, (a, b))| *o = a - b)
+                .for_each(|(o, (a, b))| *o = O::from_f64(a - b))
         });
 }
 
@@ -803,8 +825,10 @@ fn lbfgs<O: Objective>(
     let mut f = obj.eval(&theta, &mut grad);
     let mut evaluations = 1;
     // Ring buffer: entry (start + i) % M is the i-th oldest pair.
-    let mut s_hist: Vec<Vec<f64>> = Vec::with_capacity(M);
-    let mut y_hist: Vec<Vec<f64>> = Vec::with_capacity(M);
+    // The curvature pairs are stored as f32: the two-loop recursion streams them every
+    // iteration, and at this size it is memory-bound; 7 digits are plenty for the pairs.
+    let mut s_hist: Vec<Vec<f32>> = Vec::with_capacity(M);
+    let mut y_hist: Vec<Vec<f32>> = Vec::with_capacity(M);
     let mut rho = [0.0f64; M];
     let (mut start, mut len) = (0usize, 0usize);
     let mut alpha = [0.0f64; M];
