@@ -159,8 +159,8 @@ struct TrainOptions {
     /// Inverse regularisation strength, as scikit-learn's C (linfa's alpha = 1/C).
     #[arg(long = "c", default_value = "10")]
     c: f64,
-    /// Class weights: none or balanced [default: none for single-label models, balanced per
-    /// label (its positives against its negatives) for one-vs-rest models].
+    /// Class weights: none or balanced [default: balanced; in one-vs-rest models, per label: its
+    /// positives against its negatives].
     #[arg(long)]
     class_weight: Option<ClassWeight>,
     /// Language for stop words and stemming (name or ISO code, e.g. english, ru, fa).
