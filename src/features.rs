@@ -344,6 +344,7 @@ impl TfidfParams {
                 doc_terms.push(row);
             }
         }
+        shards.par_iter_mut().for_each(Shard::finish);
         let n_terms_seen: usize = shards.iter().map(|s| s.spans.len()).sum();
 
         // Pruning, as scikit-learn: keep min_df <= df <= max_df, then the max_features terms of
@@ -361,10 +362,8 @@ impl TfidfParams {
                     ));
                 }
             }
-            shard.table = HashTable::new();
             shard.arena = String::new();
             shard.spans = Vec::new();
-            shard.hashes = Vec::new();
         }
         let shards = shards;
         let df = |id: u32| shards[(id >> SHARD_SHIFT) as usize].df[(id & LOCAL_MASK) as usize];
@@ -482,16 +481,29 @@ fn shard_of(hash: u64) -> usize {
 }
 
 /// One interning table: the terms whose hash falls in this shard, in order of first appearance.
-/// Their bytes live in one arena (no allocation per term: a corpus meets millions of them).
+/// Their bytes live in one arena (no allocation per term: a corpus meets millions of them), and
+/// each table entry carries everything a lookup needs and updates (hash, span, id, counts), so a
+/// lookup touches the table and the arena and nothing else.
 #[derive(Default)]
 struct Shard {
-    table: HashTable<u32>,
+    table: HashTable<Entry>,
     arena: String,
-    /// (start, byte length) of each term in `arena`, by local id.
+    /// Terms interned so far.
+    n: u32,
+    /// Filled by [`Shard::finish`]: (start, byte length) in `arena`, df and total count, by id.
     spans: Vec<(u32, u32)>,
-    hashes: Vec<u64>,
     df: Vec<u32>,
     total: Vec<u64>,
+}
+
+#[derive(Clone, Copy)]
+struct Entry {
+    hash: u64,
+    total: u64,
+    start: u32,
+    len: u32,
+    id: u32,
+    df: u32,
 }
 
 impl Shard {
@@ -516,32 +528,50 @@ impl Shard {
             let hi = doc.terms.partition_point(|t| shard_of(t.0) <= s);
             for &(hash, start, len, count) in &doc.terms[lo..hi] {
                 let term = &doc.arena[start as usize..(start + len) as usize];
-                let found = self.table.find(hash, |&id| self.term(id) == term).copied();
-                let id = match found {
-                    Some(id) => id,
-                    None => {
-                        let id = self.spans.len() as u32;
-                        let at = u32::try_from(self.arena.len()).map_err(|_| too_many())?;
-                        if id >= LOCAL_MASK || at.checked_add(len).is_none() {
-                            return Err(too_many());
-                        }
-                        self.arena.push_str(term);
-                        self.spans.push((at, len));
-                        self.hashes.push(hash);
-                        self.df.push(0);
-                        self.total.push(0);
-                        let hashes = &self.hashes;
-                        self.table
-                            .insert_unique(hash, id, |&id| hashes[id as usize]);
-                        id
-                    }
+                let Shard { table, arena, .. } = self;
+                let found = table.find_mut(hash, |e| {
+                    e.hash == hash && &arena[e.start as usize..(e.start + e.len) as usize] == term
+                });
+                if let Some(e) = found {
+                    e.df += 1;
+                    e.total += count as u64;
+                    ids.push(e.id);
+                    continue;
+                }
+                let id = self.n;
+                let at = u32::try_from(self.arena.len()).map_err(|_| too_many())?;
+                if id >= LOCAL_MASK || at.checked_add(len).is_none() {
+                    return Err(too_many());
+                }
+                self.arena.push_str(term);
+                self.n += 1;
+                let entry = Entry {
+                    hash,
+                    total: count as u64,
+                    start: at,
+                    len,
+                    id,
+                    df: 1,
                 };
-                self.df[id as usize] += 1;
-                self.total[id as usize] += count as u64;
+                self.table.insert_unique(hash, entry, |e| e.hash);
                 ids.push(id);
             }
         }
         Ok(ids)
+    }
+
+    /// Move the table's contents into arrays by id, and drop the table.
+    fn finish(&mut self) {
+        let n = self.n as usize;
+        self.spans = vec![(0, 0); n];
+        self.df = vec![0; n];
+        self.total = vec![0; n];
+        for e in std::mem::take(&mut self.table) {
+            let i = e.id as usize;
+            self.spans[i] = (e.start, e.len);
+            self.df[i] = e.df;
+            self.total[i] = e.total;
+        }
     }
 }
 
