@@ -820,6 +820,8 @@ fn lbfgs<O: Objective>(
 ) -> (Vec<f64>, SolverReport) {
     const M: usize = 5;
     const FTOL: f64 = 64.0 * f64::EPSILON;
+    const WINDOW: usize = 10;
+    const STALL: f64 = 3e-3;
     let dim = theta.len();
     let mut grad = vec![0.0; dim];
     let mut f = obj.eval(&theta, &mut grad);
@@ -832,11 +834,12 @@ fn lbfgs<O: Objective>(
     let mut rho = [0.0f64; M];
     let (mut start, mut len) = (0usize, 0usize);
     let mut alpha = [0.0f64; M];
-    let mut converged = max_abs(&grad) <= params.tol;
+    let mut converged = false;
     let mut iterations = 0;
     let mut dir = vec![0.0; dim];
     let mut new_theta = vec![0.0; dim];
     let mut new_grad = vec![0.0; dim];
+    let mut recent: Vec<f64> = vec![f];
 
     while !converged && iterations < params.max_iter {
         iterations += 1;
@@ -925,7 +928,16 @@ fn lbfgs<O: Objective>(
             start = (start + 1) % M;
             len -= 1;
         }
-        if max_abs(&grad) <= params.tol || (f_old - f) / f_old.abs().max(f.abs()).max(1.0) <= FTOL {
+        // A small gradient alone is not enough: with millions of weights the largest gradient
+        // entry fell below 1e-4 on article_bias while the objective was still 12% above its
+        // optimum (test accuracy 0.555 instead of 0.61). So the objective must also have stopped
+        // moving: less than STALL relative decrease over the last WINDOW iterations.
+        recent.push(f);
+        let stalled = recent.len() > WINDOW
+            && recent[recent.len() - 1 - WINDOW] - f <= STALL * f.abs().max(f64::MIN_POSITIVE);
+        if (max_abs(&grad) <= params.tol && stalled)
+            || (f_old - f) / f_old.abs().max(f.abs()).max(1.0) <= FTOL
+        {
             converged = true;
         }
     }
@@ -1198,6 +1210,31 @@ mod tests {
         let (a, _) = fit(1);
         let (b, _) = fit(2);
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn small_gradient_alone_does_not_stop_the_solver() {
+        // article_bias stopped with max |g| < tol while 12% above its optimum (accuracy 0.555):
+        // a tolerance that every gradient meets must still run until the objective stalls.
+        let (x, y) = toy(150, 3);
+        let fit = |tol| {
+            LogisticParams {
+                tol,
+                max_iter: 5000,
+                ..Default::default()
+            }
+            .fit_multiclass(x.clone(), &y, 3)
+            .unwrap()
+        };
+        let (_, loose) = fit(1e6);
+        let (_, tight) = fit(1e-9);
+        assert!(loose[0].iterations > 10, "{}", loose[0]);
+        assert!(
+            loose[0].objective <= tight[0].objective * 1.01,
+            "{} vs {}",
+            loose[0],
+            tight[0]
+        );
     }
 
     #[test]
