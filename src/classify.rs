@@ -356,7 +356,7 @@ impl LogisticParams {
 
         let (weights, bias, report) = match &design {
             Design::Transposed(xt) => {
-                let problem = Multinomial::new(xt, y, &sw, n_labels, self.c);
+                let problem = Problem::new(xt, y, &sw, n_labels, self.c);
                 let dim = (n_cols + 1) * n_labels;
                 let (theta, report) = lbfgs(&problem, vec![0.0; dim], self, "multinomial");
                 let split = n_cols * n_labels;
@@ -447,7 +447,7 @@ impl LogisticParams {
     ) -> Result<(Vec<f64>, f64, SolverReport)> {
         match design {
             Design::Transposed(xt) => {
-                let problem = Binary::new(xt, y, sw, self.c);
+                let problem = Problem::new(xt, y, sw, 1, self.c);
                 let (mut theta, report) = lbfgs(&problem, vec![0.0; xt.n_rows() + 1], self, name);
                 let b = theta.pop().expect("bias is the last parameter");
                 Ok((theta, b, report))
@@ -496,11 +496,13 @@ trait Objective: Sync {
 /// Rows per block when summing losses: fixed, so sums do not depend on the thread count.
 const ROW_BLOCK: usize = 1024;
 
-/// Multinomial logistic loss. Parameters: W (feature-major, n_cols × k) then b (k).
-struct Multinomial<'a> {
+/// One logistic-regression problem over the transposed training matrix. `Problem<usize>` is the
+/// multinomial loss (labels 0..k; parameters W, feature-major n_cols × k, then b); `Problem<bool>`
+/// the binary loss (k = 1; parameters w then b).
+struct Problem<'a, Y> {
     xt: &'a CsrMatrix,
     blocks: Vec<(usize, usize)>,
-    y: &'a [usize],
+    y: &'a [Y],
     sw: &'a [f64],
     k: usize,
     inv_c: f64,
@@ -508,11 +510,11 @@ struct Multinomial<'a> {
     work: std::sync::Mutex<Workspace>,
 }
 
-impl<'a> Multinomial<'a> {
-    fn new(xt: &'a CsrMatrix, y: &'a [usize], sw: &'a [f64], k: usize, c: f64) -> Self {
+impl<'a, Y> Problem<'a, Y> {
+    fn new(xt: &'a CsrMatrix, y: &'a [Y], sw: &'a [f64], k: usize, c: f64) -> Self {
         let blocks = feature_blocks(xt);
         let work = Workspace::new(xt.n_cols, k, blocks.len());
-        Multinomial {
+        Problem {
             xt,
             blocks,
             y,
@@ -525,7 +527,7 @@ impl<'a> Multinomial<'a> {
     }
 }
 
-impl Objective for Multinomial<'_> {
+impl Objective for Problem<'_, usize> {
     fn eval(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
         let (k, d) = (self.k, self.xt.n_rows());
         let (w, b) = theta.split_at(d * k);
@@ -575,34 +577,7 @@ impl Objective for Multinomial<'_> {
     }
 }
 
-/// Binary logistic loss with labels in {0, 1}. Parameters: w (n_cols) then b.
-struct Binary<'a> {
-    xt: &'a CsrMatrix,
-    blocks: Vec<(usize, usize)>,
-    y: &'a [bool],
-    sw: &'a [f64],
-    inv_c: f64,
-    s: f64,
-    work: std::sync::Mutex<Workspace>,
-}
-
-impl<'a> Binary<'a> {
-    fn new(xt: &'a CsrMatrix, y: &'a [bool], sw: &'a [f64], c: f64) -> Self {
-        let blocks = feature_blocks(xt);
-        let work = Workspace::new(xt.n_cols, 1, blocks.len());
-        Binary {
-            xt,
-            blocks,
-            y,
-            sw,
-            inv_c: 1.0 / c,
-            s: sw.iter().sum(),
-            work,
-        }
-    }
-}
-
-impl Objective for Binary<'_> {
+impl Objective for Problem<'_, bool> {
     fn eval(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
         let d = self.xt.n_rows();
         let (w, b) = (&theta[..d], theta[d]);
@@ -1161,7 +1136,7 @@ mod tests {
         let (x, y) = toy(40, 3);
         let xt = x.transpose();
         let sw: Vec<f64> = (0..40).map(|i| 1.0 + (i % 3) as f64 * 0.5).collect();
-        let problem = Multinomial::new(&xt, &y, &sw, 3, 1.0 / 0.3);
+        let problem = Problem::new(&xt, &y, &sw, 3, 1.0 / 0.3);
         let dim = 7 * 3;
         let theta: Vec<f64> = (0..dim)
             .map(|i| ((i * 7 % 11) as f64 - 5.0) / 10.0)
