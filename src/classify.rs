@@ -510,6 +510,24 @@ struct Problem<'a, Y> {
     work: std::sync::Mutex<Workspace>,
 }
 
+impl<Y> Problem<'_, Y> {
+    /// The part both losses share once the residuals are known: the weight gradient
+    /// `Xᵀ R + W / (C S)`, the bias gradient (column sums of R) and the scaled objective.
+    fn finish(&self, w: &[f64], resid: &[f64], loss: f64, gw: &mut [f64], gb: &mut [f64]) -> f64 {
+        transpose_times(self.xt, resid, self.k, gw);
+        let mut reg = 0.0;
+        for (g, &wv) in gw.iter_mut().zip(w) {
+            *g += wv * self.inv_c / self.s;
+            reg += wv * wv;
+        }
+        gb.iter_mut().for_each(|g| *g = 0.0);
+        for row in resid.chunks(self.k) {
+            gb.iter_mut().zip(row).for_each(|(g, r)| *g += r);
+        }
+        loss / self.s + 0.5 * self.inv_c * reg / self.s
+    }
+}
+
 impl<'a, Y> Problem<'a, Y> {
     fn new(xt: &'a CsrMatrix, y: &'a [Y], sw: &'a [f64], k: usize, c: f64) -> Self {
         let blocks = feature_blocks(xt);
@@ -563,17 +581,7 @@ impl Objective for Problem<'_, usize> {
             .iter()
             .sum();
         let (gw, gb) = grad.split_at_mut(d * k);
-        transpose_times(self.xt, resid, k, gw);
-        let mut reg = 0.0;
-        for (g, &wv) in gw.iter_mut().zip(w) {
-            *g += wv * self.inv_c / self.s;
-            reg += wv * wv;
-        }
-        gb.iter_mut().for_each(|g| *g = 0.0);
-        for row in resid.chunks(k) {
-            gb.iter_mut().zip(row).for_each(|(g, r)| *g += r);
-        }
-        loss / self.s + 0.5 * self.inv_c * reg / self.s
+        self.finish(w, resid, loss, gw, gb)
     }
 }
 
@@ -605,14 +613,7 @@ impl Objective for Problem<'_, bool> {
             .iter()
             .sum();
         let (gw, gb) = grad.split_at_mut(d);
-        transpose_times(self.xt, resid, 1, gw);
-        let mut reg = 0.0;
-        for (g, &wv) in gw.iter_mut().zip(w) {
-            *g += wv * self.inv_c / self.s;
-            reg += wv * wv;
-        }
-        gb[0] = resid.iter().sum();
-        loss / self.s + 0.5 * self.inv_c * reg / self.s
+        self.finish(w, resid, loss, gw, gb)
     }
 }
 
@@ -952,6 +953,19 @@ fn dense(x: &CsrMatrix) -> Result<ndarray::Array2<f64>> {
     Ok(m)
 }
 
+/// linfa-logistic has no sample weights. Balanced weights on balanced classes are all 1, which is
+/// nothing linfa cannot do; anything else is refused.
+fn require_unit_weights(sw: &[f64]) -> Result<()> {
+    if sw.iter().any(|&w| w != 1.0) {
+        return Err(Error::param(
+            "class_weight",
+            "balanced",
+            "the linfa solver does not support class weights",
+        ));
+    }
+    Ok(())
+}
+
 fn linfa_multinomial(
     x: &CsrMatrix,
     y: &[usize],
@@ -960,14 +974,7 @@ fn linfa_multinomial(
     params: &LogisticParams,
 ) -> Result<(Vec<f64>, Vec<f64>, SolverReport)> {
     use linfa::traits::Fit;
-    // Balanced weights on balanced classes are all 1: nothing linfa cannot do.
-    if sw.iter().any(|&w| w != 1.0) {
-        return Err(Error::param(
-            "class_weight",
-            "balanced",
-            "the linfa solver does not support class weights",
-        ));
-    }
+    require_unit_weights(sw)?;
     let ds = linfa::Dataset::new(dense(x)?, ndarray::Array1::from(y.to_vec()));
     let fitted = linfa_logistic::MultiLogisticRegression::default()
         .alpha(1.0 / params.c)
@@ -997,13 +1004,7 @@ fn linfa_binary(
     name: &str,
 ) -> Result<(Vec<f64>, f64, SolverReport)> {
     use linfa::traits::Fit;
-    if sw.iter().any(|&w| w != 1.0) {
-        return Err(Error::param(
-            "class_weight",
-            "balanced",
-            "the linfa solver does not support class weights",
-        ));
-    }
+    require_unit_weights(sw)?;
     let targets: Vec<usize> = y.iter().map(|&b| b as usize).collect();
     let ds = linfa::Dataset::new(dense(x)?, ndarray::Array1::from(targets));
     let fitted = linfa_logistic::LogisticRegression::default()

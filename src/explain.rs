@@ -42,6 +42,31 @@ pub struct LabelExplanation {
     pub down: Vec<TermContribution>,
 }
 
+/// (contribution, term id, tf-idf value) of each of the document's terms for label `k`, in
+/// term-id order; features outside the model are skipped.
+fn ranked<'a>(
+    model: &'a LogisticModel,
+    indices: &'a [u32],
+    values: &'a [f64],
+    k: usize,
+) -> impl Iterator<Item = Ranked> + 'a {
+    indices
+        .iter()
+        .zip(values)
+        .filter(|(&j, _)| (j as usize) < model.n_features)
+        .map(move |(&j, &v)| (v * model.weight(j as usize, k), j, v))
+}
+
+fn named(model: &LogisticModel, vocabulary: &[String], k: usize, r: Ranked) -> TermContribution {
+    let (contribution, j, tfidf) = r;
+    TermContribution {
+        term: vocabulary[j as usize].clone(),
+        contribution,
+        tfidf,
+        weight: model.weight(j as usize, k),
+    }
+}
+
 /// All contributions of one document's terms to label `k`, in term-id order.
 pub fn contributions(
     model: &LogisticModel,
@@ -50,19 +75,8 @@ pub fn contributions(
     values: &[f64],
     k: usize,
 ) -> Vec<TermContribution> {
-    indices
-        .iter()
-        .zip(values)
-        .filter(|(&j, _)| (j as usize) < model.n_features)
-        .map(|(&j, &v)| {
-            let w = model.weight(j as usize, k);
-            TermContribution {
-                term: vocabulary[j as usize].clone(),
-                contribution: v * w,
-                tfidf: v,
-                weight: w,
-            }
-        })
+    ranked(model, indices, values, k)
+        .map(|r| named(model, vocabulary, k, r))
         .collect()
 }
 
@@ -86,19 +100,9 @@ pub fn explain_label(
     top: usize,
 ) -> LabelExplanation {
     // Rank (contribution, term id, tf-idf) first; only the terms shown are copied.
-    let mut up: Vec<Ranked> = Vec::new();
-    let mut down: Vec<Ranked> = Vec::new();
-    for (&j, &v) in indices.iter().zip(values) {
-        if (j as usize) >= model.n_features {
-            continue;
-        }
-        let c = v * model.weight(j as usize, k);
-        if c > 0.0 {
-            up.push((c, j, v));
-        } else if c < 0.0 {
-            down.push((c, j, v));
-        }
-    }
+    let (up, down): (Vec<Ranked>, Vec<Ranked>) = ranked(model, indices, values, k)
+        .filter(|r| r.0 != 0.0)
+        .partition(|r| r.0 > 0.0);
     let term = |j: u32| vocabulary[j as usize].as_str();
     let by_up = |a: &Ranked, b: &Ranked| b.0.total_cmp(&a.0).then_with(|| term(a.1).cmp(term(b.1)));
     let by_down =
@@ -110,12 +114,7 @@ pub fn explain_label(
         v.truncate(top);
         v.sort_by(cmp);
         v.into_iter()
-            .map(|(c, j, x)| TermContribution {
-                term: vocabulary[j as usize].clone(),
-                contribution: c,
-                tfidf: x,
-                weight: model.weight(j as usize, k),
-            })
+            .map(|r| named(model, vocabulary, k, r))
             .collect::<Vec<_>>()
     };
     let up = finish(up, &by_up);

@@ -182,22 +182,6 @@ impl CsrMatrix {
         (&self.indices[a..b], &self.values[a..b])
     }
 
-    /// The rows listed in `rows`, in that order.
-    pub fn select_rows(&self, rows: &[usize]) -> CsrMatrix {
-        let mut m = CsrMatrix {
-            n_cols: self.n_cols,
-            indptr: vec![0],
-            ..Default::default()
-        };
-        for &i in rows {
-            let (ix, v) = self.row(i);
-            m.indices.extend_from_slice(ix);
-            m.values.extend_from_slice(v);
-            m.indptr.push(m.indices.len());
-        }
-        m
-    }
-
     /// The transpose (a CSR of the columns), with row ids increasing within each column.
     pub fn transpose(&self) -> CsrMatrix {
         let mut counts = vec![0usize; self.n_cols + 1];
