@@ -659,15 +659,16 @@ fn margins_into(
                     continue;
                 }
                 let (rows, vals) = xt.row(j);
-                if k == 1 {
-                    let wj = wj[0];
-                    for (&i, &v) in rows.iter().zip(vals) {
-                        z[i as usize] += v * wj;
-                    }
-                } else {
-                    for (&i, &v) in rows.iter().zip(vals) {
-                        let zi = &mut z[i as usize * k..(i as usize + 1) * k];
-                        zi.iter_mut().zip(wj).for_each(|(z, w)| *z += v * w);
+                match k {
+                    1 => scatter_row::<1>(rows, vals, wj, z),
+                    2 => scatter_row::<2>(rows, vals, wj, z),
+                    3 => scatter_row::<3>(rows, vals, wj, z),
+                    4 => scatter_row::<4>(rows, vals, wj, z),
+                    _ => {
+                        for (&i, &v) in rows.iter().zip(vals) {
+                            let zi = &mut z[i as usize * k..(i as usize + 1) * k];
+                            zi.iter_mut().zip(wj).for_each(|(z, w)| *z += v * w);
+                        }
                     }
                 }
             }
@@ -704,23 +705,95 @@ impl Workspace {
     }
 }
 
+/// `z[i] += v w` for the non-zeros (i, v) of one feature, with the feature's K weights `w`.
+#[inline(always)]
+fn scatter_row<const K: usize>(rows: &[u32], vals: &[f64], w: &[f64], z: &mut [f64]) {
+    let w: [f64; K] = w.try_into().expect("K weights");
+    for (&i, &v) in rows.iter().zip(vals) {
+        let zi: &mut [f64; K] = (&mut z[i as usize * K..(i as usize + 1) * K])
+            .try_into()
+            .expect("K margins");
+        for c in 0..K {
+            zi[c] += v * w[c];
+        }
+    }
+}
+
 /// `out = Xᵀ R` for a residual matrix R (n × k, row-major), using the transposed matrix so each
-/// output entry is one sequential sum: parallel over features and independent of thread count.
+/// output entry is a sum over one feature's non-zeros: parallel over features and independent
+/// of the thread count.
 fn transpose_times(xt: &CsrMatrix, resid: &[f64], k: usize, out: &mut [f64]) {
     const FEATURE_BLOCK: usize = 4096;
     out.par_chunks_mut(FEATURE_BLOCK * k)
         .enumerate()
         .for_each(|(blk, out)| {
             for (r, g) in out.chunks_mut(k).enumerate() {
-                let j = blk * FEATURE_BLOCK + r;
-                g.iter_mut().for_each(|g| *g = 0.0);
-                let (rows, vals) = xt.row(j);
-                for (&i, &v) in rows.iter().zip(vals) {
-                    let ri = &resid[i as usize * k..(i as usize + 1) * k];
-                    g.iter_mut().zip(ri).for_each(|(g, r)| *g += v * r);
+                let (rows, vals) = xt.row(blk * FEATURE_BLOCK + r);
+                match k {
+                    1 => g[0] = gather_row_1(rows, vals, resid),
+                    2 => gather_row::<2>(rows, vals, resid, g),
+                    3 => gather_row::<3>(rows, vals, resid, g),
+                    4 => gather_row::<4>(rows, vals, resid, g),
+                    _ => {
+                        g.iter_mut().for_each(|g| *g = 0.0);
+                        for (&i, &v) in rows.iter().zip(vals) {
+                            let ri = &resid[i as usize * k..(i as usize + 1) * k];
+                            g.iter_mut().zip(ri).for_each(|(g, r)| *g += v * r);
+                        }
+                    }
                 }
             }
         });
+}
+
+/// `Σ v r[i]` over one feature's non-zeros, in four interleaved partial sums: one running sum
+/// waits a full floating-point latency per term, four keep the core busy. The order is fixed, so
+/// the result does not depend on threads.
+#[inline(always)]
+fn gather_row_1(rows: &[u32], vals: &[f64], resid: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let (rc, vc) = (rows.chunks_exact(4), vals.chunks_exact(4));
+    let (rr, vr) = (rc.remainder(), vc.remainder());
+    for (i, v) in rc.zip(vc) {
+        for lane in 0..4 {
+            acc[lane] += v[lane] * resid[i[lane] as usize];
+        }
+    }
+    let mut tail = 0.0;
+    for (&i, &v) in rr.iter().zip(vr) {
+        tail += v * resid[i as usize];
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// `g = Σ v R[i, ·]` over one feature's non-zeros for K classes, two interleaved partial sums.
+#[inline(always)]
+fn gather_row<const K: usize>(rows: &[u32], vals: &[f64], resid: &[f64], g: &mut [f64]) {
+    let mut acc = [[0.0f64; K]; 2];
+    let (rc, vc) = (rows.chunks_exact(2), vals.chunks_exact(2));
+    let (rr, vr) = (rc.remainder(), vc.remainder());
+    let r_of = |i: u32| -> &[f64; K] {
+        (&resid[i as usize * K..(i as usize + 1) * K])
+            .try_into()
+            .expect("K residuals")
+    };
+    for (i, v) in rc.zip(vc) {
+        for lane in 0..2 {
+            let r = r_of(i[lane]);
+            for c in 0..K {
+                acc[lane][c] += v[lane] * r[c];
+            }
+        }
+    }
+    for (&i, &v) in rr.iter().zip(vr) {
+        let r = r_of(i);
+        for c in 0..K {
+            acc[0][c] += v * r[c];
+        }
+    }
+    for c in 0..K {
+        g[c] = acc[0][c] + acc[1][c];
+    }
 }
 
 /// Elements per block of the vector algebra: sums are taken per block, then over blocks in
