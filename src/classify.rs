@@ -636,16 +636,21 @@ impl<Y: Label> Objective for Problem<'_, Y> {
         let loss: f64 = losses.iter().sum();
         let (gw, gb) = grad.split_at_mut(self.n_weights());
         transpose_times(self.xt, resid, k, gw);
-        let mut reg = 0.0;
-        for (g, &wv) in gw.iter_mut().zip(w) {
-            *g += wv * self.reg();
-            reg += wv * wv;
-        }
+        let reg = self.reg();
+        let parts: Vec<f64> = gw
+            .par_chunks_mut(VEC_BLOCK)
+            .zip(w.par_chunks(VEC_BLOCK))
+            .map(|(g, w)| {
+                g.iter_mut().zip(w).for_each(|(g, w)| *g += w * reg);
+                lane_sums(w.len(), |i| [w[i] * w[i]])[0]
+            })
+            .collect();
+        let ww: f64 = parts.iter().sum();
         gb.iter_mut().for_each(|g| *g = 0.0);
         for row in resid.chunks(k) {
             gb.iter_mut().zip(row).for_each(|(g, r)| *g += r);
         }
-        loss / self.s + 0.5 * self.reg() * reg
+        loss / self.s + 0.5 * reg * ww
     }
 }
 
@@ -958,17 +963,11 @@ impl History {
                         .zip(s.iter().zip(y))
                         .for_each(|(d, (&s, &y))| *d += a * s as f64 + b * y as f64);
                 }
-                let mut out = DirectionDots {
-                    slope: d.iter().zip(g).map(|(d, g)| d * g).sum(),
-                    ..Default::default()
-                };
+                let [slope] = lane_sums(d.len(), |i| [d[i] * g[i]]);
                 let weights = n_weights.clamp(lo, hi) - lo;
-                for (&dj, &wj) in d[..weights].iter().zip(&theta[lo..lo + weights]) {
-                    out.wd += wj * dj;
-                    out.dd += dj * dj;
-                    out.ww += wj * wj;
-                }
-                out
+                let w = &theta[lo..lo + weights];
+                let [wd, dd, ww] = lane_sums(weights, |i| [w[i] * d[i], d[i] * d[i], w[i] * w[i]]);
+                DirectionDots { slope, wd, dd, ww }
             })
             .collect();
         parts
@@ -1020,18 +1019,14 @@ impl History {
                 for (p, &a) in slots.iter().enumerate() {
                     let s = &self.s[a][lo..hi];
                     let y: &[f32] = if a == slot { yc } else { &self.y[a][lo..hi] };
-                    let (mut sy, mut yy, mut sg, mut yg) = (0.0, 0.0, 0.0, 0.0);
-                    for (((&s, &y), &yn), &gn) in s.iter().zip(y).zip(yc.iter()).zip(gn) {
-                        let (s, y, yn) = (s as f64, y as f64, yn as f64);
-                        sy += s * yn;
-                        yy += y * yn;
-                        sg += s * gn;
-                        yg += y * gn;
-                    }
-                    out[4 * p..4 * p + 4].copy_from_slice(&[sy, yy, sg, yg]);
+                    let dots = lane_sums(yc.len(), |i| {
+                        let (s, y, yn) = (s[i] as f64, y[i] as f64, yc[i] as f64);
+                        [s * yn, y * yn, s * gn[i], y * gn[i]]
+                    });
+                    out[4 * p..4 * p + 4].copy_from_slice(&dots);
                 }
                 out[4 * l] = gn.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-                out[4 * l + 1] = gn.iter().map(|v| v * v).sum();
+                out[4 * l + 1] = lane_sums(gn.len(), |i| [gn[i] * gn[i]])[0];
                 out
             })
             .collect();
@@ -1057,6 +1052,35 @@ impl History {
         }
         (total[4 * l], total[4 * l + 1].sqrt())
     }
+}
+
+/// P sums of `term(i)` over `i < len`, each taken in LANES interleaved partial sums: a fixed
+/// order (so deterministic), and independent additions that the compiler can vectorise, where
+/// a single running sum waits a full floating-point latency per element.
+#[inline(always)]
+fn lane_sums<const P: usize>(len: usize, term: impl Fn(usize) -> [f64; P]) -> [f64; P] {
+    const LANES: usize = 8;
+    let mut acc = [[0.0f64; LANES]; P];
+    let full = len - len % LANES;
+    for base in (0..full).step_by(LANES) {
+        for lane in 0..LANES {
+            let t = term(base + lane);
+            for p in 0..P {
+                acc[p][lane] += t[p];
+            }
+        }
+    }
+    let mut out = [0.0f64; P];
+    for i in full..len {
+        let t = term(i);
+        for p in 0..P {
+            out[p] += t[p];
+        }
+    }
+    for p in 0..P {
+        out[p] += acc[p].iter().sum::<f64>();
+    }
+    out
 }
 
 /// `max |g|` and `‖g‖`.
