@@ -80,7 +80,7 @@ impl FromStr for Solver {
 
 /// Unfitted logistic-regression settings.
 ///
-/// Defaults: `c = 10`, balanced class weights, `max_iter = 1000`, `tol = 1e-4`, L-BFGS. `c = 10`
+/// Defaults: `c = 10`, balanced class weights, `max_iter = 1000`, `tol = 1e-3`, L-BFGS. `c = 10`
 /// suits l2-normalised TF-IDF rows (scikit-learn's default of 1 under-fits them). Balanced weights
 /// (scikit-learn's default is none) scored as well or better on every reference corpus: frac
 /// 0.476 vs 0.429, bbc_news 0.977 vs 0.975, article_bias 0.623 vs 0.619, imdb identical (its
@@ -93,8 +93,8 @@ pub struct LogisticParams {
     pub class_weight: ClassWeight,
     /// Iteration limit of the solver; reaching it is reported as non-convergence.
     pub max_iter: usize,
-    /// Stop when the largest absolute gradient entry of the scaled objective is below this
-    /// (scipy's `gtol`, as scikit-learn's `tol` for lbfgs).
+    /// L-BFGS stops when the objective fell by less than this fraction over the last 10
+    /// iterations. (For `Solver::Linfa`: its gradient tolerance.)
     pub tol: f64,
     /// The optimiser.
     pub solver: Solver,
@@ -106,7 +106,7 @@ impl Default for LogisticParams {
             c: 10.0,
             class_weight: ClassWeight::Balanced,
             max_iter: 1000,
-            tol: 1e-4,
+            tol: 1e-3,
             solver: Solver::Lbfgs,
         }
     }
@@ -505,6 +505,8 @@ trait Objective: Sync {
     fn line(&self, z: &[f64], zd: &[f64], a: f64) -> f64;
     /// The objective at parameters `theta` with margins `z`, and its gradient: one data pass.
     fn gradient(&self, z: &[f64], theta: &[f64], grad: &mut [f64]) -> f64;
+    /// A diagonal preconditioner: the inverse of an estimate of the Hessian's diagonal.
+    fn preconditioner(&self) -> Vec<f64>;
 }
 
 /// Rows per block when summing losses: fixed, so sums do not depend on the thread count.
@@ -651,6 +653,29 @@ impl<Y: Label> Objective for Problem<'_, Y> {
             gb.iter_mut().zip(row).for_each(|(g, r)| *g += r);
         }
         loss / self.s + 0.5 * reg * ww
+    }
+
+    /// `1 / (1/(C S) + ¼ Σ_i s_i x_ij² / S)` for every weight of term j (the Hessian's diagonal
+    /// with every probability at ½, where p(1 − p) is largest), and 4 for the biases.
+    fn preconditioner(&self) -> Vec<f64> {
+        let k = self.k;
+        let reg = self.reg();
+        let mut p = vec![0.0; self.n_weights() + k];
+        p[..self.n_weights()]
+            .par_chunks_mut(k)
+            .enumerate()
+            .for_each(|(j, pj)| {
+                let (rows, vals) = self.xt.row(j);
+                let col: f64 = rows
+                    .iter()
+                    .zip(vals)
+                    .map(|(&i, &v)| self.sw[i as usize] * v * v)
+                    .sum();
+                pj.iter_mut()
+                    .for_each(|p| *p = 1.0 / (reg + 0.25 * col / self.s));
+            });
+        p[self.n_weights()..].iter_mut().for_each(|p| *p = 4.0);
+        p
     }
 }
 
@@ -848,24 +873,26 @@ const VEC_BLOCK: usize = 1 << 14;
 const M: usize = 5;
 
 /// The L-BFGS curvature pairs `s = θ' − θ`, `y = g' − g` in compact form (Byrd, Nocedal &
-/// Schnabel 1994): the vectors (f32: they are streamed every iteration, and 7 digits are plenty
+/// Schnabel 1994, with the initial inverse Hessian `γ P`): the vectors (f32: they are streamed every iteration, and 7 digits are plenty
 /// for them) and the small matrices of their inner products. The direction `−H g` is then one
 /// pass over the history, where the two-loop recursion made 4m passes over the direction, and
 /// every inner product the next direction needs is taken in the pass that forms `y`.
 struct History {
+    /// The diagonal preconditioner P: the initial inverse Hessian is γ P.
+    precond: Vec<f64>,
     s: Vec<Vec<f32>>,
     y: Vec<Vec<f32>>,
     /// Slots of the kept pairs, oldest first.
     order: Vec<usize>,
-    /// `sy[a][b] = s_aᵀ y_b` and `yy[a][b] = y_aᵀ y_b`, by slot.
+    /// `sy[a][b] = s_aᵀ y_b` and `yy[a][b] = y_aᵀ P y_b`, by slot.
     sy: [[f64; M]; M],
     yy: [[f64; M]; M],
-    /// `s_aᵀ g` and `y_aᵀ g` for the current gradient g, by slot.
+    /// `s_aᵀ g` and `y_aᵀ P g` for the current gradient g, by slot.
     sg: [f64; M],
     yg: [f64; M],
 }
 
-/// `−H g = −γ g + Σ cs_p s_p + Σ cy_p y_p` over the kept pairs, oldest first.
+/// `−H g = P (−γ g + Σ cy_p y_p) + Σ cs_p s_p` over the kept pairs, oldest first.
 struct Coefficients {
     gamma: f64,
     cs: Vec<f64>,
@@ -886,8 +913,9 @@ struct DirectionDots {
 }
 
 impl History {
-    fn new() -> History {
+    fn new(precond: Vec<f64>) -> History {
         History {
+            precond,
             s: Vec::new(),
             y: Vec::new(),
             order: Vec::new(),
@@ -898,13 +926,14 @@ impl History {
         }
     }
 
-    /// The coefficients of `−H g`. With no pairs, `H = I / ‖g‖` (a first step of length one).
-    fn coefficients(&self, gnorm: f64) -> Coefficients {
+    /// The coefficients of `−H g` (`pgnorm` = ‖P g‖). With no pairs, `H = P / ‖P g‖`: a first
+    /// step of length one.
+    fn coefficients(&self, pgnorm: f64) -> Coefficients {
         let o = &self.order;
         let l = o.len();
         if l == 0 {
             return Coefficients {
-                gamma: 1.0 / gnorm.max(1e-12),
+                gamma: 1.0 / pgnorm.max(1e-12),
                 cs: Vec::new(),
                 cy: Vec::new(),
             };
@@ -919,7 +948,7 @@ impl History {
             let t = (p + 1..l).fold(self.sg[o[p]], |t, q| t - r(p, q) * u[q]);
             u[p] = t / r(p, p);
         }
-        // v = (D + γ YᵀY) u − γ Yᵀg, then p1 = R⁻ᵀ v.
+        // v = (D + γ YᵀPY) u − γ YᵀPg, then p1 = R⁻ᵀ v.
         let v: Vec<f64> = (0..l)
             .map(|p| {
                 let yyu: f64 = (0..l).map(|q| self.yy[o[p]][o[q]] * u[q]).sum();
@@ -931,7 +960,7 @@ impl History {
             let t = (0..p).fold(v[p], |t, q| t - r(q, p) * p1[q]);
             p1[p] = t / r(p, p);
         }
-        // H g = γ g + S p1 − γ Y u.
+        // H g = γ P g + S p1 − γ P Y u.
         Coefficients {
             gamma,
             cs: p1.iter().map(|x| -x).collect(),
@@ -957,11 +986,17 @@ impl History {
                 let g = &grad[lo..hi];
                 d.iter_mut().zip(g).for_each(|(d, g)| *d = -c.gamma * g);
                 for (p, &slot) in self.order.iter().enumerate() {
-                    let (a, b) = (c.cs[p], c.cy[p]);
-                    let (s, y) = (&self.s[slot][lo..hi], &self.y[slot][lo..hi]);
-                    d.iter_mut()
-                        .zip(s.iter().zip(y))
-                        .for_each(|(d, (&s, &y))| *d += a * s as f64 + b * y as f64);
+                    let b = c.cy[p];
+                    let y = &self.y[slot][lo..hi];
+                    d.iter_mut().zip(y).for_each(|(d, &y)| *d += b * y as f64);
+                }
+                d.iter_mut()
+                    .zip(&self.precond[lo..hi])
+                    .for_each(|(d, p)| *d *= p);
+                for (p, &slot) in self.order.iter().enumerate() {
+                    let a = c.cs[p];
+                    let s = &self.s[slot][lo..hi];
+                    d.iter_mut().zip(s).for_each(|(d, &s)| *d += a * s as f64);
                 }
                 let [slope] = lane_sums(d.len(), |i| [d[i] * g[i]]);
                 let weights = n_weights.clamp(lo, hi) - lo;
@@ -998,13 +1033,14 @@ impl History {
 
     /// `y = g' − g` into `slot` (whose s is already written), every inner product of the new
     /// pair and of the new gradient with the history, in one pass; the pair is kept when its
-    /// curvature sᵀy is positive. Returns `(max |g'|, ‖g'‖)`.
+    /// curvature sᵀy is positive. Returns `(max |g'|, ‖P g'‖)`.
     fn update(&mut self, slot: usize, grad: &[f64], new_grad: &[f64]) -> (f64, f64) {
         let mut slots = self.order.clone();
         slots.push(slot);
         let l = slots.len();
         let mut y_new = std::mem::take(&mut self.y[slot]);
-        // Per block: for each kept slot a, s_aᵀy', y_aᵀy', s_aᵀg', y_aᵀg'; then max |g'|, g'ᵀg'.
+        // Per block: for each kept slot a, s_aᵀy', y_aᵀPy', s_aᵀg', y_aᵀPg'; then max |g'| and
+        // ‖P g'‖².
         let parts: Vec<Vec<f64>> = y_new
             .par_chunks_mut(VEC_BLOCK)
             .enumerate()
@@ -1012,6 +1048,7 @@ impl History {
                 let lo = blk * VEC_BLOCK;
                 let hi = lo + yc.len();
                 let (g, gn) = (&grad[lo..hi], &new_grad[lo..hi]);
+                let pc = &self.precond[lo..hi];
                 yc.iter_mut()
                     .zip(gn.iter().zip(g))
                     .for_each(|(y, (a, b))| *y = (a - b) as f32);
@@ -1021,12 +1058,13 @@ impl History {
                     let y: &[f32] = if a == slot { yc } else { &self.y[a][lo..hi] };
                     let dots = lane_sums(yc.len(), |i| {
                         let (s, y, yn) = (s[i] as f64, y[i] as f64, yc[i] as f64);
-                        [s * yn, y * yn, s * gn[i], y * gn[i]]
+                        let py = pc[i] * y;
+                        [s * yn, py * yn, s * gn[i], py * gn[i]]
                     });
                     out[4 * p..4 * p + 4].copy_from_slice(&dots);
                 }
                 out[4 * l] = gn.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-                out[4 * l + 1] = lane_sums(gn.len(), |i| [gn[i] * gn[i]])[0];
+                out[4 * l + 1] = lane_sums(gn.len(), |i| [gn[i] * pc[i] * pc[i] * gn[i]])[0];
                 out
             })
             .collect();
@@ -1060,36 +1098,36 @@ impl History {
 #[inline(always)]
 fn lane_sums<const P: usize>(len: usize, term: impl Fn(usize) -> [f64; P]) -> [f64; P] {
     const LANES: usize = 8;
-    let mut acc = [[0.0f64; LANES]; P];
+    // acc[lane][p]: the running sum of term p over the indices ≡ lane (mod LANES).
+    let mut acc = [[0.0f64; P]; LANES];
     let full = len - len % LANES;
     for base in (0..full).step_by(LANES) {
-        for lane in 0..LANES {
+        for (lane, sums) in acc.iter_mut().enumerate() {
             let t = term(base + lane);
-            for p in 0..P {
-                acc[p][lane] += t[p];
-            }
+            sums.iter_mut().zip(t).for_each(|(s, t)| *s += t);
         }
+    }
+    let mut lanes = [0.0f64; P];
+    for sums in &acc {
+        lanes.iter_mut().zip(sums).for_each(|(s, t)| *s += t);
     }
     let mut out = [0.0f64; P];
     for i in full..len {
-        let t = term(i);
-        for p in 0..P {
-            out[p] += t[p];
-        }
+        out.iter_mut().zip(term(i)).for_each(|(s, t)| *s += t);
     }
-    for p in 0..P {
-        out[p] += acc[p].iter().sum::<f64>();
-    }
+    out.iter_mut().zip(lanes).for_each(|(s, t)| *s += t);
     out
 }
 
-/// `max |g|` and `‖g‖`.
-fn norms(g: &[f64]) -> (f64, f64) {
+/// `max |g|` and `‖P g‖`.
+fn norms(g: &[f64], precond: &[f64]) -> (f64, f64) {
     let parts: Vec<(f64, f64)> = g
         .par_chunks(VEC_BLOCK)
-        .map(|c| {
-            c.iter()
-                .fold((0.0f64, 0.0), |(m, s), v| (m.max(v.abs()), s + v * v))
+        .zip(precond.par_chunks(VEC_BLOCK))
+        .map(|(c, p)| {
+            c.iter().zip(p).fold((0.0f64, 0.0), |(m, s), (v, p)| {
+                (m.max(v.abs()), s + v * p * p * v)
+            })
         })
         .collect();
     let (m, s) = parts
@@ -1126,12 +1164,18 @@ fn armijo_step(phi: impl Fn(f64) -> f64, f0: f64, slope: f64) -> (Option<f64>, u
     (None, 50)
 }
 
-/// L-BFGS (history 5, compact form) with a strong-Wolfe line search run on the margins, so an
+/// Preconditioned L-BFGS (history 5, compact form, initial inverse Hessian γ P with P the
+/// objective's diagonal preconditioner) with an Armijo line search run on the margins, so an
 /// iteration reads the data twice however many steps the line search tries. The objectives
-/// here are strictly convex and the curvature condition gives sᵀy > 0, so the inverse-Hessian
-/// estimate stays positive definite. Stops when max |g| ≤ tol and the objective has stalled
-/// (see below), or when the relative decrease of f falls below 64 machine epsilons, or when
-/// no step decreases f. Nothing of the problem's size is allocated per iteration.
+/// here are strictly convex, so sᵀy > 0 but for round-off (pairs without it are not kept) and
+/// the inverse-Hessian estimate stays positive definite. Stops when the objective fell by less
+/// than `tol` (relative) over the last 10 iterations, when one iteration's relative decrease is
+/// below 64 machine epsilons, or when no step decreases f. Nothing of the problem's size is
+/// allocated per iteration.
+///
+/// The preconditioner matters: on article_bias (1.5M terms × 3 labels) the objective reached in
+/// 20 iterations took 105 without it, because the curvature of a term's weights ranges from the
+/// regulariser alone (rare terms) to thousands of times more (frequent ones).
 fn lbfgs<O: Objective>(
     obj: &O,
     mut theta: Vec<f64>,
@@ -1140,7 +1184,6 @@ fn lbfgs<O: Objective>(
 ) -> (Vec<f64>, SolverReport) {
     const FTOL: f64 = 64.0 * f64::EPSILON;
     const WINDOW: usize = 10;
-    const STALL: f64 = 3e-3;
     let dim = theta.len();
     let (n_weights, reg) = (obj.n_weights(), obj.reg());
     let mut z = vec![0.0; obj.margins_len()];
@@ -1149,8 +1192,8 @@ fn lbfgs<O: Objective>(
     let mut grad = vec![0.0; dim];
     let mut f = obj.gradient(&z, &theta, &mut grad);
     let mut evaluations = 1;
-    let (mut gmax, mut gnorm) = norms(&grad);
-    let mut hist = History::new();
+    let mut hist = History::new(obj.preconditioner());
+    let (mut gmax, mut pgnorm) = norms(&grad, &hist.precond);
     let mut dir = vec![0.0; dim];
     let mut new_grad = vec![0.0; dim];
     let mut recent: Vec<f64> = vec![f];
@@ -1160,7 +1203,7 @@ fn lbfgs<O: Objective>(
     while !converged && iterations < params.max_iter {
         iterations += 1;
         let mut dots = hist.direction(
-            &hist.coefficients(gnorm),
+            &hist.coefficients(pgnorm),
             &grad,
             &theta,
             n_weights,
@@ -1170,7 +1213,7 @@ fn lbfgs<O: Objective>(
             // Not a descent direction (round-off): restart from steepest descent.
             hist.order.clear();
             dots = hist.direction(
-                &hist.coefficients(gnorm),
+                &hist.coefficients(pgnorm),
                 &grad,
                 &theta,
                 n_weights,
@@ -1206,20 +1249,18 @@ fn lbfgs<O: Objective>(
             .zip(zd.par_chunks(VEC_BLOCK))
             .for_each(|(z, d)| z.iter_mut().zip(d).for_each(|(z, d)| *z += a * d));
         let f_new = obj.gradient(&z, &theta, &mut new_grad);
-        (gmax, gnorm) = hist.update(slot, &grad, &new_grad);
+        (gmax, pgnorm) = hist.update(slot, &grad, &new_grad);
         std::mem::swap(&mut grad, &mut new_grad);
         let f_old = f;
         f = f_new;
-        // A small gradient alone is not enough: with millions of weights the largest gradient
-        // entry fell below 1e-4 on article_bias while the objective was still 12% above its
-        // optimum (test accuracy 0.555 instead of 0.61). So the objective must also have stopped
-        // moving: less than STALL relative decrease over the last WINDOW iterations.
+        // Converged when the objective has stopped moving: less than `tol` relative decrease
+        // over the last WINDOW iterations. (scikit-learn's test, the largest gradient entry
+        // below tol, stopped article_bias 12% above its optimum, at accuracy 0.555 instead of
+        // 0.61: with 4.4 million weights a small largest entry says little.)
         recent.push(f);
         let stalled = recent.len() > WINDOW
-            && recent[recent.len() - 1 - WINDOW] - f <= STALL * f.abs().max(f64::MIN_POSITIVE);
-        if (gmax <= params.tol && stalled)
-            || (f_old - f) / f_old.abs().max(f.abs()).max(1.0) <= FTOL
-        {
+            && recent[recent.len() - 1 - WINDOW] - f <= params.tol * f.abs().max(f64::MIN_POSITIVE);
+        if stalled || (f_old - f) / f_old.abs().max(f.abs()).max(1.0) <= FTOL {
             converged = true;
         }
     }
@@ -1463,8 +1504,9 @@ mod tests {
         }
     }
 
-    /// The reference two-loop recursion for `−H g` (Nocedal & Wright, algorithm 7.4).
-    fn two_loop(s: &[Vec<f64>], y: &[Vec<f64>], g: &[f64]) -> Vec<f64> {
+    /// The reference two-loop recursion for `−H g` (Nocedal & Wright, algorithm 7.4), with the
+    /// initial inverse Hessian `γ P`.
+    fn two_loop(s: &[Vec<f64>], y: &[Vec<f64>], g: &[f64], precond: &[f64]) -> Vec<f64> {
         let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
         let m = s.len();
         let mut q = g.to_vec();
@@ -1475,8 +1517,9 @@ mod tests {
                 .zip(&y[i])
                 .for_each(|(q, y)| *q -= alpha[i] * y);
         }
-        let gamma = dot(&s[m - 1], &y[m - 1]) / dot(&y[m - 1], &y[m - 1]);
-        q.iter_mut().for_each(|q| *q *= gamma);
+        let py: Vec<f64> = y[m - 1].iter().zip(precond).map(|(y, p)| y * p).collect();
+        let gamma = dot(&s[m - 1], &y[m - 1]) / dot(&py, &y[m - 1]);
+        q.iter_mut().zip(precond).for_each(|(q, p)| *q *= gamma * p);
         for i in 0..m {
             let beta = dot(&y[i], &q) / dot(&s[i], &y[i]);
             q.iter_mut()
@@ -1500,7 +1543,8 @@ mod tests {
         // are rounded to f32 first, as the history stores them.
         let diag: Vec<f64> = (0..dim).map(|i| 1.0 + i as f64 * 0.3).collect();
         let round = |v: Vec<f64>| v.into_iter().map(|x| x as f32 as f64).collect::<Vec<f64>>();
-        let mut hist = History::new();
+        let precond: Vec<f64> = (0..dim).map(|i| 0.5 + (i % 7) as f64).collect();
+        let mut hist = History::new(precond.clone());
         let (mut ss, mut ys) = (Vec::new(), Vec::new());
         let grad: Vec<f64> = (0..dim).map(|_| rnd()).collect();
         for pair in 0..7 {
@@ -1519,14 +1563,16 @@ mod tests {
             assert_eq!(hist.order.len(), ss.len(), "pair {pair}");
         }
         for &a in &hist.order {
-            let dot = |v: &[f32]| v.iter().zip(&grad).map(|(x, g)| *x as f64 * g).sum::<f64>();
-            hist.sg[a] = dot(&hist.s[a]);
-            hist.yg[a] = dot(&hist.y[a]);
+            let dot = |v: &[f32], p: &dyn Fn(usize) -> f64| {
+                (0..dim).map(|i| v[i] as f64 * p(i) * grad[i]).sum::<f64>()
+            };
+            hist.sg[a] = dot(&hist.s[a], &|_| 1.0);
+            hist.yg[a] = dot(&hist.y[a], &|i| precond[i]);
         }
         let mut dir = vec![0.0; dim];
         let theta = vec![0.0; dim];
         hist.direction(&hist.coefficients(1.0), &grad, &theta, dim, &mut dir);
-        let expected = two_loop(&ss, &ys, &grad);
+        let expected = two_loop(&ss, &ys, &grad, &precond);
         for (a, b) in dir.iter().zip(&expected) {
             assert!((a - b).abs() < 1e-9 * b.abs().max(1.0), "{a} vs {b}");
         }
@@ -1564,9 +1610,9 @@ mod tests {
     }
 
     #[test]
-    fn small_gradient_alone_does_not_stop_the_solver() {
-        // article_bias stopped with max |g| < tol while 12% above its optimum (accuracy 0.555):
-        // a tolerance that every gradient meets must still run until the objective stalls.
+    fn the_solver_stops_when_the_objective_stalls() {
+        // Convergence is "less than tol relative decrease over the last 10 iterations": a huge
+        // tol stops after exactly 10, and the default ends within 0.1% of a tight optimum.
         let (x, y) = toy(150, 3);
         let fit = |tol| {
             LogisticParams {
@@ -1576,14 +1622,15 @@ mod tests {
             }
             .fit_multiclass(x.clone(), &y, 3)
             .unwrap()
+            .1
         };
-        let (_, loose) = fit(1e6);
-        let (_, tight) = fit(1e-9);
-        assert!(loose[0].iterations > 10, "{}", loose[0]);
+        let (loose, default, tight) = (fit(1e6), fit(1e-3), fit(1e-12));
+        assert_eq!(loose[0].iterations, 10, "{}", loose[0]);
+        assert!(default[0].converged && tight[0].converged);
         assert!(
-            loose[0].objective <= tight[0].objective * 1.01,
+            default[0].objective <= tight[0].objective * 1.001,
             "{} vs {}",
-            loose[0],
+            default[0],
             tight[0]
         );
     }

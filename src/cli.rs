@@ -175,8 +175,9 @@ struct TrainOptions {
     /// Solver iteration limit (non-convergence is reported).
     #[arg(long, default_value = "1000")]
     max_iter: usize,
-    /// Solver tolerance on the largest gradient entry.
-    #[arg(long, default_value = "1e-4")]
+    /// Convergence: stop when the objective fell by less than this fraction over the last 10
+    /// iterations (with --solver linfa: its gradient tolerance).
+    #[arg(long, default_value = "1e-3")]
     tol: f64,
     /// Solver: lbfgs (sparse, default) or linfa (dense linfa-logistic, small data only).
     #[arg(long, default_value = "lbfgs")]
