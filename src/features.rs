@@ -575,7 +575,20 @@ impl DocTerms {
             arena.push_str(t);
         });
         let slice = |&(_, s, l, _): &(u64, u32, u32, u32)| &arena[s as usize..(s + l) as usize];
-        occ.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| slice(a).cmp(slice(b))));
+        // By hash, then by term where one hash holds different terms (a 64-bit collision:
+        // in practice never, so the terms are compared only within runs of one hash).
+        occ.sort_unstable_by_key(|o| o.0);
+        let mut i = 0;
+        while i < occ.len() {
+            let run = occ[i..].partition_point(|o| o.0 == occ[i].0);
+            if occ[i + 1..i + run]
+                .iter()
+                .any(|o| slice(o) != slice(&occ[i]))
+            {
+                occ[i..i + run].sort_unstable_by(|a, b| slice(a).cmp(slice(b)));
+            }
+            i += run;
+        }
         let mut terms: Vec<(u64, u32, u32, u32)> = Vec::with_capacity(occ.len());
         for o in occ {
             match terms.last_mut() {
