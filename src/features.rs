@@ -183,27 +183,55 @@ impl CsrMatrix {
     }
 
     /// The transpose (a CSR of the columns), with row ids increasing within each column.
+    ///
+    /// Parallel over blocks of columns with about equal non-zeros, one per thread: each block
+    /// scans every row for its own columns (rows are sorted, so that is a binary search per row)
+    /// and writes only its own part of the output. The result does not depend on the blocks.
     pub fn transpose(&self) -> CsrMatrix {
-        let mut counts = vec![0usize; self.n_cols + 1];
+        let blocks_wanted = rayon::current_num_threads().max(1);
+        let mut indptr = vec![0usize; self.n_cols + 1];
         for &j in &self.indices {
-            counts[j as usize + 1] += 1;
+            indptr[j as usize + 1] += 1;
         }
         for j in 0..self.n_cols {
-            counts[j + 1] += counts[j];
+            indptr[j + 1] += indptr[j];
         }
-        let indptr = counts.clone();
-        let mut next = counts;
-        let mut indices = vec![0u32; self.nnz()];
-        let mut values = vec![0f64; self.nnz()];
-        for i in 0..self.n_rows() {
-            let (ix, v) = self.row(i);
-            for (&j, &x) in ix.iter().zip(v) {
-                let p = next[j as usize];
-                indices[p] = i as u32;
-                values[p] = x;
-                next[j as usize] += 1;
+        let nnz = self.nnz();
+        let mut indices = vec![0u32; nnz];
+        let mut values = vec![0f64; nnz];
+        // Column blocks, and the matching output ranges split off for each block.
+        let per_block = nnz.div_ceil(blocks_wanted).max(1);
+        let mut blocks = Vec::with_capacity(blocks_wanted + 1);
+        let (mut ix_rest, mut val_rest) = (&mut indices[..], &mut values[..]);
+        let mut lo = 0;
+        while lo < self.n_cols {
+            let mut hi = lo + 1;
+            while hi < self.n_cols && indptr[hi] - indptr[lo] < per_block {
+                hi += 1;
             }
+            let len = indptr[hi] - indptr[lo];
+            let (ix, ix_tail) = ix_rest.split_at_mut(len);
+            let (val, val_tail) = val_rest.split_at_mut(len);
+            blocks.push((lo, hi, ix, val));
+            ix_rest = ix_tail;
+            val_rest = val_tail;
+            lo = hi;
         }
+        blocks.into_par_iter().for_each(|(lo, hi, ix, val)| {
+            let base = indptr[lo];
+            let mut next: Vec<usize> = indptr[lo..hi].iter().map(|p| p - base).collect();
+            for i in 0..self.n_rows() {
+                let (cols, v) = self.row(i);
+                let a = cols.partition_point(|&j| (j as usize) < lo);
+                let b = a + cols[a..].partition_point(|&j| (j as usize) < hi);
+                for (&j, &x) in cols[a..b].iter().zip(&v[a..b]) {
+                    let slot = &mut next[j as usize - lo];
+                    ix[*slot] = i as u32;
+                    val[*slot] = x;
+                    *slot += 1;
+                }
+            }
+        });
         CsrMatrix {
             n_cols: self.n_rows(),
             indptr,
