@@ -596,8 +596,11 @@ struct DocTerms {
 
 impl DocTerms {
     fn count(analyzer: &Analyzer, text: &str) -> DocTerms {
-        let mut arena = String::with_capacity(text.len() * 2);
-        let mut occ: Vec<(u64, u32, u32, u32)> = Vec::new();
+        // Sized for the terms' bytes (an n-gram repeats n tokens), so they rarely grow: a
+        // reallocation costs a copy and, on fresh memory, page faults.
+        let (lo, hi) = analyzer.config().ngram_range;
+        let mut arena = String::with_capacity(text.len() * (lo..=hi).sum::<usize>() + 16);
+        let mut occ: Vec<(u64, u32, u32, u32)> = Vec::with_capacity(text.len() / 2 + 16);
         analyzer.for_each_term(text, |t| {
             occ.push((hash_term(t), arena.len() as u32, t.len() as u32, 1));
             arena.push_str(t);
@@ -617,14 +620,14 @@ impl DocTerms {
             }
             i += run;
         }
-        let mut terms: Vec<(u64, u32, u32, u32)> = Vec::with_capacity(occ.len());
-        for o in occ {
-            match terms.last_mut() {
-                Some(last) if last.0 == o.0 && slice(last) == slice(&o) => last.3 += 1,
-                _ => terms.push(o),
+        occ.dedup_by(|o, first| {
+            let same = o.0 == first.0 && slice(o) == slice(first);
+            if same {
+                first.3 += 1;
             }
-        }
-        DocTerms { arena, terms }
+            same
+        });
+        DocTerms { arena, terms: occ }
     }
 }
 
