@@ -16,7 +16,9 @@
 //!
 //! The solver is L-BFGS over the sparse loss and gradient (the training matrix is never made
 //! dense), in compact form, with its line search run on the margins `X d` of the search
-//! direction: an iteration reads the data exactly twice. Each pass is parallel and deterministic: the margins are computed row by row, the
+//! direction: an iteration reads the data exactly twice. The solver's copy of the data is the
+//! transposed matrix with f32 values (the passes are memory-bound, and 7 digits change no
+//! prediction on the reference corpora: BENCHMARKS.md). Each pass is parallel and deterministic: the margins are computed row by row, the
 //! gradient column by column from the transposed matrix, and sums are taken over fixed blocks in a
 //! fixed order, so the fitted weights are the same bits with any number of threads.
 
@@ -458,17 +460,18 @@ impl LogisticParams {
     }
 }
 
-/// The training matrix in the form the solver reads: its transpose for L-BFGS (the rows are then
-/// dropped, so training never holds both), the rows themselves for linfa (made dense there).
+/// The training matrix in the form the solver reads: its transpose with f32 values for L-BFGS
+/// (the rows are then dropped, so training never holds both), the rows themselves for linfa
+/// (made dense there).
 enum Design {
-    Transposed(CsrMatrix),
+    Transposed(CsrMatrix<f32>),
     Rows(CsrMatrix),
 }
 
 impl Design {
     fn new(x: CsrMatrix, solver: Solver) -> Design {
         match solver {
-            Solver::Lbfgs => Design::Transposed(x.transpose()),
+            Solver::Lbfgs => Design::Transposed(x.transpose_as(|v| v as f32)),
             Solver::Linfa => Design::Rows(x),
         }
     }
@@ -545,7 +548,7 @@ impl Label for bool {
 /// multinomial loss (labels 0..k; parameters W, feature-major n_cols × k, then b); `Problem<bool>`
 /// the binary loss (k = 1; parameters w then b).
 struct Problem<'a, Y> {
-    xt: &'a CsrMatrix,
+    xt: &'a CsrMatrix<f32>,
     blocks: Vec<(usize, usize)>,
     y: &'a [Y],
     sw: &'a [f64],
@@ -556,7 +559,7 @@ struct Problem<'a, Y> {
 }
 
 impl<'a, Y> Problem<'a, Y> {
-    fn new(xt: &'a CsrMatrix, y: &'a [Y], sw: &'a [f64], k: usize, c: f64) -> Self {
+    fn new(xt: &'a CsrMatrix<f32>, y: &'a [Y], sw: &'a [f64], k: usize, c: f64) -> Self {
         let blocks = feature_blocks(xt);
         let work = Workspace::new(xt.n_cols, k, blocks.len());
         Problem {
@@ -669,7 +672,7 @@ impl<Y: Label> Objective for Problem<'_, Y> {
                 let col: f64 = rows
                     .iter()
                     .zip(vals)
-                    .map(|(&i, &v)| self.sw[i as usize] * v * v)
+                    .map(|(&i, &v)| self.sw[i as usize] * (v as f64) * (v as f64))
                     .sum();
                 pj.iter_mut()
                     .for_each(|p| *p = 1.0 / (reg + 0.25 * col / self.s));
@@ -691,7 +694,7 @@ impl<Y: Label> Problem<'_, Y> {
 
 /// Feature ranges of roughly equal non-zeros, at most `FEATURE_BLOCKS` of them. They depend only
 /// on the data, never on the thread count, so the margins are summed in the same order always.
-fn feature_blocks(xt: &CsrMatrix) -> Vec<(usize, usize)> {
+fn feature_blocks(xt: &CsrMatrix<f32>) -> Vec<(usize, usize)> {
     const FEATURE_BLOCKS: usize = 32;
     let d = xt.n_rows();
     let per_block = xt.nnz().div_ceil(FEATURE_BLOCKS).max(1);
@@ -713,7 +716,7 @@ fn feature_blocks(xt: &CsrMatrix) -> Vec<(usize, usize)> {
 /// the scattered writes go to Z, which is small enough to stay in cache. Each feature block adds
 /// into its own copy of Z (`partial`); the copies are summed in block order (deterministic).
 fn margins_into(
-    xt: &CsrMatrix,
+    xt: &CsrMatrix<f32>,
     blocks: &[(usize, usize)],
     w: &[f64],
     b: &[f64],
@@ -740,7 +743,7 @@ fn margins_into(
                     _ => {
                         for (&i, &v) in rows.iter().zip(vals) {
                             let zi = &mut z[i as usize * k..(i as usize + 1) * k];
-                            zi.iter_mut().zip(wj).for_each(|(z, w)| *z += v * w);
+                            zi.iter_mut().zip(wj).for_each(|(z, w)| *z += v as f64 * w);
                         }
                     }
                 }
@@ -776,14 +779,14 @@ impl Workspace {
 
 /// `z[i] += v w` for the non-zeros (i, v) of one feature, with the feature's K weights `w`.
 #[inline(always)]
-fn scatter_row<const K: usize>(rows: &[u32], vals: &[f64], w: &[f64], z: &mut [f64]) {
+fn scatter_row<const K: usize>(rows: &[u32], vals: &[f32], w: &[f64], z: &mut [f64]) {
     let w: [f64; K] = w.try_into().expect("K weights");
     for (&i, &v) in rows.iter().zip(vals) {
         let zi: &mut [f64; K] = (&mut z[i as usize * K..(i as usize + 1) * K])
             .try_into()
             .expect("K margins");
         for c in 0..K {
-            zi[c] += v * w[c];
+            zi[c] += v as f64 * w[c];
         }
     }
 }
@@ -791,7 +794,7 @@ fn scatter_row<const K: usize>(rows: &[u32], vals: &[f64], w: &[f64], z: &mut [f
 /// `out = Xᵀ R` for a residual matrix R (n × k, row-major), using the transposed matrix so each
 /// output entry is a sum over one feature's non-zeros: parallel over features and independent
 /// of the thread count.
-fn transpose_times(xt: &CsrMatrix, resid: &[f64], k: usize, out: &mut [f64]) {
+fn transpose_times(xt: &CsrMatrix<f32>, resid: &[f64], k: usize, out: &mut [f64]) {
     const FEATURE_BLOCK: usize = 4096;
     out.par_chunks_mut(FEATURE_BLOCK * k)
         .enumerate()
@@ -807,7 +810,7 @@ fn transpose_times(xt: &CsrMatrix, resid: &[f64], k: usize, out: &mut [f64]) {
                         g.iter_mut().for_each(|g| *g = 0.0);
                         for (&i, &v) in rows.iter().zip(vals) {
                             let ri = &resid[i as usize * k..(i as usize + 1) * k];
-                            g.iter_mut().zip(ri).for_each(|(g, r)| *g += v * r);
+                            g.iter_mut().zip(ri).for_each(|(g, r)| *g += v as f64 * r);
                         }
                     }
                 }
@@ -819,25 +822,25 @@ fn transpose_times(xt: &CsrMatrix, resid: &[f64], k: usize, out: &mut [f64]) {
 /// waits a full floating-point latency per term, four keep the core busy. The order is fixed, so
 /// the result does not depend on threads.
 #[inline(always)]
-fn gather_row_1(rows: &[u32], vals: &[f64], resid: &[f64]) -> f64 {
+fn gather_row_1(rows: &[u32], vals: &[f32], resid: &[f64]) -> f64 {
     let mut acc = [0.0f64; 4];
     let (rc, vc) = (rows.chunks_exact(4), vals.chunks_exact(4));
     let (rr, vr) = (rc.remainder(), vc.remainder());
     for (i, v) in rc.zip(vc) {
         for lane in 0..4 {
-            acc[lane] += v[lane] * resid[i[lane] as usize];
+            acc[lane] += v[lane] as f64 * resid[i[lane] as usize];
         }
     }
     let mut tail = 0.0;
     for (&i, &v) in rr.iter().zip(vr) {
-        tail += v * resid[i as usize];
+        tail += v as f64 * resid[i as usize];
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// `g = Σ v R[i, ·]` over one feature's non-zeros for K classes, two interleaved partial sums.
 #[inline(always)]
-fn gather_row<const K: usize>(rows: &[u32], vals: &[f64], resid: &[f64], g: &mut [f64]) {
+fn gather_row<const K: usize>(rows: &[u32], vals: &[f32], resid: &[f64], g: &mut [f64]) {
     let mut acc = [[0.0f64; K]; 2];
     let (rc, vc) = (rows.chunks_exact(2), vals.chunks_exact(2));
     let (rr, vr) = (rc.remainder(), vc.remainder());
@@ -850,14 +853,14 @@ fn gather_row<const K: usize>(rows: &[u32], vals: &[f64], resid: &[f64], g: &mut
         for lane in 0..2 {
             let r = r_of(i[lane]);
             for c in 0..K {
-                acc[lane][c] += v[lane] * r[c];
+                acc[lane][c] += v[lane] as f64 * r[c];
             }
         }
     }
     for (&i, &v) in rr.iter().zip(vr) {
         let r = r_of(i);
         for c in 0..K {
-            acc[0][c] += v * r[c];
+            acc[0][c] += v as f64 * r[c];
         }
     }
     for c in 0..K {
@@ -1482,7 +1485,7 @@ mod tests {
     #[test]
     fn gradient_matches_finite_differences() {
         let (x, y) = toy(40, 3);
-        let xt = x.transpose();
+        let xt = x.transpose_as(|v| v as f32);
         let sw: Vec<f64> = (0..40).map(|i| 1.0 + (i % 3) as f64 * 0.5).collect();
         let problem = Problem::new(&xt, &y, &sw, 3, 1.0 / 0.3);
         let dim = 7 * 3;

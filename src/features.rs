@@ -134,9 +134,10 @@ impl SparseRow {
     }
 }
 
-/// A compressed sparse row matrix (also used transposed, as compressed columns).
+/// A compressed sparse row matrix (also used transposed, as compressed columns). Values are f64;
+/// the solver keeps its transposed copy in f32 (half the bytes to stream each pass).
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct CsrMatrix {
+pub struct CsrMatrix<T = f64> {
     /// Number of columns.
     pub n_cols: usize,
     /// Row `i` is stored at `indptr[i]..indptr[i + 1]`.
@@ -144,28 +145,10 @@ pub struct CsrMatrix {
     /// Column of each stored value, increasing within a row.
     pub indices: Vec<u32>,
     /// The stored values.
-    pub values: Vec<f64>,
+    pub values: Vec<T>,
 }
 
-impl CsrMatrix {
-    /// Stack sparse rows into a matrix with `n_cols` columns.
-    pub fn from_rows(rows: Vec<SparseRow>, n_cols: usize) -> CsrMatrix {
-        let nnz = rows.iter().map(SparseRow::nnz).sum();
-        let mut m = CsrMatrix {
-            n_cols,
-            indptr: Vec::with_capacity(rows.len() + 1),
-            indices: Vec::with_capacity(nnz),
-            values: Vec::with_capacity(nnz),
-        };
-        m.indptr.push(0);
-        for r in rows {
-            m.indices.extend_from_slice(&r.indices);
-            m.values.extend_from_slice(&r.values);
-            m.indptr.push(m.indices.len());
-        }
-        m
-    }
-
+impl<T: Copy + Default + Send + Sync> CsrMatrix<T> {
     /// Number of rows.
     pub fn n_rows(&self) -> usize {
         self.indptr.len() - 1
@@ -177,17 +160,25 @@ impl CsrMatrix {
     }
 
     /// Row `i` as (column ids, values).
-    pub fn row(&self, i: usize) -> (&[u32], &[f64]) {
+    pub fn row(&self, i: usize) -> (&[u32], &[T]) {
         let (a, b) = (self.indptr[i], self.indptr[i + 1]);
         (&self.indices[a..b], &self.values[a..b])
     }
 
     /// The transpose (a CSR of the columns), with row ids increasing within each column.
+    pub fn transpose(&self) -> CsrMatrix<T> {
+        self.transpose_as(|x| x)
+    }
+
+    /// The transpose with every value converted by `convert`.
     ///
     /// Parallel over blocks of columns with about equal non-zeros, one per thread: each block
     /// scans every row for its own columns (rows are sorted, so that is a binary search per row)
     /// and writes only its own part of the output. The result does not depend on the blocks.
-    pub fn transpose(&self) -> CsrMatrix {
+    pub fn transpose_as<U: Copy + Default + Send>(
+        &self,
+        convert: impl Fn(T) -> U + Sync,
+    ) -> CsrMatrix<U> {
         let blocks_wanted = rayon::current_num_threads().max(1);
         let mut indptr = vec![0usize; self.n_cols + 1];
         for &j in &self.indices {
@@ -198,7 +189,7 @@ impl CsrMatrix {
         }
         let nnz = self.nnz();
         let mut indices = vec![0u32; nnz];
-        let mut values = vec![0f64; nnz];
+        let mut values = vec![U::default(); nnz];
         // Column blocks, and the matching output ranges split off for each block.
         let per_block = nnz.div_ceil(blocks_wanted).max(1);
         let mut blocks = Vec::with_capacity(blocks_wanted + 1);
@@ -227,7 +218,7 @@ impl CsrMatrix {
                 for (&j, &x) in cols[a..b].iter().zip(&v[a..b]) {
                     let slot = &mut next[j as usize - lo];
                     ix[*slot] = i as u32;
-                    val[*slot] = x;
+                    val[*slot] = convert(x);
                     *slot += 1;
                 }
             }
@@ -238,6 +229,26 @@ impl CsrMatrix {
             indices,
             values,
         }
+    }
+}
+
+impl CsrMatrix {
+    /// Stack sparse rows into a matrix with `n_cols` columns.
+    pub fn from_rows(rows: Vec<SparseRow>, n_cols: usize) -> CsrMatrix {
+        let nnz = rows.iter().map(SparseRow::nnz).sum();
+        let mut m = CsrMatrix {
+            n_cols,
+            indptr: Vec::with_capacity(rows.len() + 1),
+            indices: Vec::with_capacity(nnz),
+            values: Vec::with_capacity(nnz),
+        };
+        m.indptr.push(0);
+        for r in rows {
+            m.indices.extend_from_slice(&r.indices);
+            m.values.extend_from_slice(&r.values);
+            m.indptr.push(m.indices.len());
+        }
+        m
     }
 }
 
