@@ -1057,6 +1057,9 @@ fn a_data_file_given_as_model_is_a_clear_error() {
     let missing = dir.path().join("missing.flm");
     let err = fails(&["inspect", "--model", s(&missing)]).stderr;
     assert!(err.contains("missing.flm"), "{err}");
+    // The operating system's reason is said once, not once per level of the error chain.
+    let os_reason = err.trim().rsplit(": ").next().unwrap();
+    assert_eq!(err.matches(os_reason).count(), 1, "{err}");
 }
 
 #[test]
