@@ -340,6 +340,7 @@ impl TfidfParams {
         // do not depend on the thread count. A table allocates only for terms new to the corpus.
         let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::default()).collect();
         let mut doc_terms: Vec<Vec<(u32, u32)>> = Vec::with_capacity(n);
+        let mut rows: Vec<Vec<(u32, u32)>> = Vec::with_capacity(BLOCK);
         for block in docs.chunks_mut(BLOCK) {
             let counted: Vec<DocTerms> = block
                 .par_iter()
@@ -351,21 +352,33 @@ impl TfidfParams {
                 .enumerate()
                 .map(|(s, shard)| shard.intern(s, &counted))
                 .collect::<Result<_>>()?;
+            // Where each document's ids start in each shard's list (terms are sorted by hash,
+            // hence grouped by shard in shard order); then the rows, in parallel.
+            let mut starts: Vec<[usize; SHARDS]> = Vec::with_capacity(counted.len());
             let mut cursor = [0usize; SHARDS];
             for doc in &counted {
-                // Terms are sorted by hash, hence grouped by shard in shard order.
-                let row = doc
-                    .terms
-                    .iter()
-                    .map(|&(hash, _, _, count)| {
-                        let s = shard_of(hash);
-                        let local = ids[s][cursor[s]];
-                        cursor[s] += 1;
-                        (((s as u32) << SHARD_SHIFT) | local, count)
-                    })
-                    .collect();
-                doc_terms.push(row);
+                starts.push(cursor);
+                cursor
+                    .iter_mut()
+                    .zip(&doc.per_shard)
+                    .for_each(|(c, &k)| *c += k as usize);
             }
+            counted
+                .par_iter()
+                .zip(starts)
+                .map(|(doc, mut cursor)| {
+                    doc.terms
+                        .iter()
+                        .map(|&(hash, _, _, count)| {
+                            let s = shard_of(hash);
+                            let local = ids[s][cursor[s]];
+                            cursor[s] += 1;
+                            (((s as u32) << SHARD_SHIFT) | local, count)
+                        })
+                        .collect::<Vec<(u32, u32)>>()
+                })
+                .collect_into_vec(&mut rows);
+            doc_terms.append(&mut rows);
         }
         shards.par_iter_mut().for_each(Shard::finish);
         let n_terms_seen: usize = shards.iter().map(|s| s.spans.len()).sum();
@@ -431,19 +444,27 @@ impl TfidfParams {
         let (vectorizer, _) = TfidfVectorizer::build(self.clone(), analyzer, vocabulary, idf);
         // The matrix is filled in place: row lengths first, then every row into its own slice,
         // in parallel (no intermediate copy of the rows).
+        // Each row is first renumbered in place (pruned terms dropped, sorted by new id), in
+        // parallel; the output arrays are zeroed in parallel too (zeroing fresh memory is mostly
+        // page faults, which then happen on both cores).
         let remapped = |id: u32| remap[(id >> SHARD_SHIFT) as usize][(id & LOCAL_MASK) as usize];
+        doc_terms.par_iter_mut().for_each(|terms| {
+            terms.retain_mut(|(id, _)| {
+                *id = remapped(*id);
+                *id != u32::MAX
+            });
+            terms.sort_unstable_by_key(|&(id, _)| id);
+        });
         let mut indptr = Vec::with_capacity(n + 1);
         indptr.push(0usize);
         for terms in &doc_terms {
-            let kept = terms
-                .iter()
-                .filter(|&&(id, _)| remapped(id) != u32::MAX)
-                .count();
-            indptr.push(indptr[indptr.len() - 1] + kept);
+            indptr.push(indptr[indptr.len() - 1] + terms.len());
         }
         let nnz = indptr[n];
-        let mut indices = vec![0u32; nnz];
-        let mut values = vec![0f64; nnz];
+        let mut indices: Vec<u32> = Vec::with_capacity(nnz);
+        indices.par_extend(rayon::iter::repeat_n(0, nnz));
+        let mut values: Vec<f64> = Vec::with_capacity(nnz);
+        values.par_extend(rayon::iter::repeat_n(0.0, nnz));
         let mut slices = Vec::with_capacity(n);
         let (mut ix_rest, mut val_rest) = (&mut indices[..], &mut values[..]);
         for i in 0..n {
@@ -457,16 +478,7 @@ impl TfidfParams {
         doc_terms
             .into_par_iter()
             .zip(slices)
-            .for_each(|(terms, (ix, val))| {
-                let counts = terms
-                    .into_iter()
-                    .filter_map(|(id, c)| {
-                        let new = remapped(id);
-                        (new != u32::MAX).then_some((new, c))
-                    })
-                    .collect();
-                vectorizer.weigh_into(counts, ix, val);
-            });
+            .for_each(|(terms, (ix, val))| vectorizer.weigh_into(&terms, ix, val));
         let matrix = CsrMatrix {
             n_cols: vectorizer.n_features(),
             indptr,
@@ -601,8 +613,10 @@ impl Shard {
 /// The distinct terms of one document with their counts: the term text lives in `arena`.
 struct DocTerms {
     arena: String,
-    /// (hash, start in arena, byte length, count), one per distinct term.
+    /// (hash, start in arena, byte length, count), one per distinct term, sorted by hash.
     terms: Vec<(u64, u32, u32, u32)>,
+    /// How many of the terms fall in each shard.
+    per_shard: [u32; SHARDS],
 }
 
 impl DocTerms {
@@ -638,7 +652,13 @@ impl DocTerms {
             }
             same
         });
-        DocTerms { arena, terms: occ }
+        let mut per_shard = [0u32; SHARDS];
+        occ.iter().for_each(|o| per_shard[shard_of(o.0)] += 1);
+        DocTerms {
+            arena,
+            terms: occ,
+            per_shard,
+        }
     }
 }
 
@@ -763,19 +783,20 @@ impl TfidfVectorizer {
     }
 
     /// Term counts → sorted, weighted, normalised row.
-    fn weigh(&self, counts: Vec<(u32, u32)>) -> SparseRow {
+    fn weigh(&self, mut counts: Vec<(u32, u32)>) -> SparseRow {
+        counts.sort_unstable_by_key(|&(id, _)| id);
         let mut row = SparseRow {
             indices: vec![0; counts.len()],
             values: vec![0.0; counts.len()],
         };
-        self.weigh_into(counts, &mut row.indices, &mut row.values);
+        self.weigh_into(&counts, &mut row.indices, &mut row.values);
         row
     }
 
     /// Term counts → sorted, weighted, normalised entries written to `ix` and `val` (both of the
     /// counts' length).
-    fn weigh_into(&self, mut counts: Vec<(u32, u32)>, ix: &mut [u32], val: &mut [f64]) {
-        counts.sort_unstable_by_key(|&(id, _)| id);
+    /// Weigh term counts (sorted by id) into a row's ids and values.
+    fn weigh_into(&self, counts: &[(u32, u32)], ix: &mut [u32], val: &mut [f64]) {
         for ((&(id, c), i), v) in counts.iter().zip(ix.iter_mut()).zip(val.iter_mut()) {
             let tf = if self.params.sublinear_tf {
                 1.0 + (c as f64).ln()
