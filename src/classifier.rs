@@ -13,7 +13,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use crate::classify::{ClassWeight, LogisticModel, LogisticParams, ModelKind, SolverReport};
+use crate::classify::{
+    ClassWeight, LogisticModel, LogisticParams, ModelKind, Solver, SolverReport, TrainingMatrix,
+};
 use crate::error::{Error, Result};
 use crate::eval::{self, CvSummary, Report};
 use crate::explain::{explain_label, LabelExplanation};
@@ -324,11 +326,24 @@ impl ClassifierParams {
         let logistic = self.logistic_for(kind);
 
         let t0 = std::time::Instant::now();
-        let (vectorizer, x, vocab_stats) = match texts {
-            Some(owned) => self.tfidf.fit_transform_owned(owned)?,
-            None => {
-                let borrowed: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
-                self.tfidf.fit_transform(&borrowed)?
+        // The L-BFGS solver reads the matrix transposed: the vectorizer writes it so directly.
+        let borrowed = || docs.iter().map(|d| d.text.as_str()).collect::<Vec<&str>>();
+        let (vectorizer, x, vocab_stats): (_, TrainingMatrix, _) = match (texts, logistic.solver) {
+            (Some(owned), Solver::Lbfgs) => {
+                let (v, xt, s) = self.tfidf.fit_columns_owned(owned)?;
+                (v, TrainingMatrix::Columns(xt), s)
+            }
+            (None, Solver::Lbfgs) => {
+                let (v, xt, s) = self.tfidf.fit_columns(&borrowed())?;
+                (v, TrainingMatrix::Columns(xt), s)
+            }
+            (Some(owned), Solver::Linfa) => {
+                let (v, x, s) = self.tfidf.fit_transform_owned(owned)?;
+                (v, x.into(), s)
+            }
+            (None, Solver::Linfa) => {
+                let (v, x, s) = self.tfidf.fit_transform(&borrowed())?;
+                (v, x.into(), s)
             }
         };
         times.vectorize_s = t0.elapsed().as_secs_f64();

@@ -296,14 +296,15 @@ impl LogisticParams {
 
     /// Fit a single-label model: `y[i]` is the label index (0..n_labels) of row i.
     /// The matrix is consumed: the L-BFGS solver only needs its transpose, and training at scale
-    /// should not hold both.
+    /// should not hold both (pass [`TrainingMatrix::Columns`] to hand that over directly).
     pub fn fit_multiclass(
         &self,
-        x: CsrMatrix,
+        x: impl Into<TrainingMatrix>,
         y: &[usize],
         n_labels: usize,
     ) -> Result<(LogisticModel, Vec<SolverReport>)> {
         self.validate()?;
+        let x = x.into();
         check_targets(&x, y.len())?;
         let mut counts = vec![0usize; n_labels];
         for &c in y {
@@ -336,7 +337,7 @@ impl LogisticParams {
         };
         let sw: Vec<f64> = y.iter().map(|&c| class_w[c]).collect();
 
-        let n_cols = x.n_cols;
+        let n_cols = x.n_features();
         let design = Design::new(x, self.solver);
         if n_labels == 2 {
             let yb: Vec<bool> = y.iter().map(|&c| c == 1).collect();
@@ -381,11 +382,12 @@ impl LogisticParams {
     /// The matrix is consumed, as in [`LogisticParams::fit_multiclass`].
     pub fn fit_one_vs_rest(
         &self,
-        x: CsrMatrix,
+        x: impl Into<TrainingMatrix>,
         y: &[Vec<usize>],
         labels: &[String],
     ) -> Result<(LogisticModel, Vec<SolverReport>)> {
         self.validate()?;
+        let x = x.into();
         check_targets(&x, y.len())?;
         let k = labels.len();
         let n = y.len();
@@ -412,7 +414,7 @@ impl LogisticParams {
             };
             columns.push((yb, sw, name.clone()));
         }
-        let n_cols = x.n_cols;
+        let n_cols = x.n_features();
         let design = Design::new(x, self.solver);
         let fitted: Vec<(Vec<f64>, f64, SolverReport)> = columns
             .iter()
@@ -460,6 +462,39 @@ impl LogisticParams {
     }
 }
 
+/// A training matrix, one row per document: as rows, or already transposed (one row per
+/// feature) with f32 values, the form the L-BFGS solver reads
+/// ([`crate::features::TfidfParams::fit_columns`] writes it directly).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrainingMatrix {
+    Rows(CsrMatrix),
+    Columns(CsrMatrix<f32>),
+}
+
+impl From<CsrMatrix> for TrainingMatrix {
+    fn from(x: CsrMatrix) -> Self {
+        TrainingMatrix::Rows(x)
+    }
+}
+
+impl TrainingMatrix {
+    /// Number of documents.
+    pub fn n_documents(&self) -> usize {
+        match self {
+            TrainingMatrix::Rows(x) => x.n_rows(),
+            TrainingMatrix::Columns(xt) => xt.n_cols,
+        }
+    }
+
+    /// Number of features.
+    pub fn n_features(&self) -> usize {
+        match self {
+            TrainingMatrix::Rows(x) => x.n_cols,
+            TrainingMatrix::Columns(xt) => xt.n_rows(),
+        }
+    }
+}
+
 /// The training matrix in the form the solver reads: its transpose with f32 values for L-BFGS
 /// (the rows are then dropped, so training never holds both), the rows themselves for linfa
 /// (made dense there).
@@ -469,20 +504,26 @@ enum Design {
 }
 
 impl Design {
-    fn new(x: CsrMatrix, solver: Solver) -> Design {
-        match solver {
-            Solver::Lbfgs => Design::Transposed(x.transpose_as(|v| v as f32)),
-            Solver::Linfa => Design::Rows(x),
+    fn new(x: TrainingMatrix, solver: Solver) -> Design {
+        match (x, solver) {
+            (TrainingMatrix::Rows(x), Solver::Lbfgs) => {
+                Design::Transposed(x.transpose_as(|v| v as f32))
+            }
+            (TrainingMatrix::Columns(xt), Solver::Lbfgs) => Design::Transposed(xt),
+            (TrainingMatrix::Rows(x), Solver::Linfa) => Design::Rows(x),
+            (TrainingMatrix::Columns(xt), Solver::Linfa) => {
+                Design::Rows(xt.transpose_as(|v| v as f64))
+            }
         }
     }
 }
 
-fn check_targets(x: &CsrMatrix, n: usize) -> Result<()> {
-    if x.n_rows() != n {
+fn check_targets(x: &TrainingMatrix, n: usize) -> Result<()> {
+    if x.n_documents() != n {
         return Err(Error::param(
             "targets",
             n,
-            format!("expected one per row ({})", x.n_rows()),
+            format!("expected one per row ({})", x.n_documents()),
         ));
     }
     if n == 0 {

@@ -305,7 +305,7 @@ impl TfidfParams {
         docs: &[S],
     ) -> Result<(TfidfVectorizer, CsrMatrix, VocabularyStats)> {
         let mut refs: Vec<&str> = docs.iter().map(|d| d.as_ref()).collect();
-        self.fit_impl(&mut refs, |_| {})
+        Ok(self.fit_impl(&mut refs, |_| {})?.into_rows())
     }
 
     /// As [`TfidfParams::fit_transform`], freeing each text as soon as it has been analysed, so
@@ -314,7 +314,31 @@ impl TfidfParams {
         &self,
         mut docs: Vec<String>,
     ) -> Result<(TfidfVectorizer, CsrMatrix, VocabularyStats)> {
-        self.fit_impl(&mut docs, |d| *d = String::new())
+        Ok(self
+            .fit_impl(&mut docs, |d| *d = String::new())?
+            .into_rows())
+    }
+
+    /// As [`TfidfParams::fit_transform`], with the matrix transposed (one row per term, listing
+    /// the documents that hold it) and its values in f32: the form the L-BFGS solver reads,
+    /// written directly, without the document rows in between. The values are those of
+    /// `fit_transform`'s matrix, rounded to f32.
+    pub fn fit_columns<S: AsRef<str> + Sync>(
+        &self,
+        docs: &[S],
+    ) -> Result<(TfidfVectorizer, CsrMatrix<f32>, VocabularyStats)> {
+        let mut refs: Vec<&str> = docs.iter().map(|d| d.as_ref()).collect();
+        Ok(self.fit_impl(&mut refs, |_| {})?.into_columns())
+    }
+
+    /// As [`TfidfParams::fit_columns`], freeing each text as soon as it has been analysed.
+    pub fn fit_columns_owned(
+        &self,
+        mut docs: Vec<String>,
+    ) -> Result<(TfidfVectorizer, CsrMatrix<f32>, VocabularyStats)> {
+        Ok(self
+            .fit_impl(&mut docs, |d| *d = String::new())?
+            .into_columns())
     }
 
     /// `release` is called on each document once it is no longer needed.
@@ -322,7 +346,7 @@ impl TfidfParams {
         &self,
         docs: &mut [S],
         release: impl Fn(&mut S),
-    ) -> Result<(TfidfVectorizer, CsrMatrix, VocabularyStats)> {
+    ) -> Result<Counted> {
         self.validate()?;
         let analyzer = Analyzer::new(self.analyzer.clone())?;
         let n = docs.len();
@@ -433,20 +457,18 @@ impl TfidfParams {
         let mut remap: Vec<Vec<u32>> = shards.iter().map(|s| vec![u32::MAX; s.df.len()]).collect();
         let mut vocabulary = Vec::with_capacity(kept.len());
         let mut idf = Vec::with_capacity(kept.len());
+        let mut doc_freq = Vec::with_capacity(kept.len());
         for (new_id, (term, old_id)) in kept.into_iter().enumerate() {
             remap[(old_id >> SHARD_SHIFT) as usize][(old_id & LOCAL_MASK) as usize] = new_id as u32;
             idf.push(idf_value(df(old_id) as f64, n as f64, self.smooth_idf));
+            doc_freq.push(df(old_id));
             vocabulary.push(term);
         }
         drop(shards);
 
         // Terms come from distinct table entries, so they are unique.
         let (vectorizer, _) = TfidfVectorizer::build(self.clone(), analyzer, vocabulary, idf);
-        // The matrix is filled in place: row lengths first, then every row into its own slice,
-        // in parallel (no intermediate copy of the rows).
-        // Each row is first renumbered in place (pruned terms dropped, sorted by new id), in
-        // parallel; the output arrays are zeroed in parallel too (zeroing fresh memory is mostly
-        // page faults, which then happen on both cores).
+        // Each row is renumbered in place (pruned terms dropped, sorted by new id), in parallel.
         let remapped = |id: u32| remap[(id >> SHARD_SHIFT) as usize][(id & LOCAL_MASK) as usize];
         doc_terms.par_iter_mut().for_each(|terms| {
             terms.retain_mut(|(id, _)| {
@@ -455,16 +477,54 @@ impl TfidfParams {
             });
             terms.sort_unstable_by_key(|&(id, _)| id);
         });
+        Ok(Counted {
+            vectorizer,
+            rows: doc_terms,
+            doc_freq,
+            n_terms_seen,
+        })
+    }
+}
+
+/// A fitted vectorizer with the training documents' term counts, rows sorted by term id: the
+/// training matrix before it is laid out as rows or as columns.
+struct Counted {
+    vectorizer: TfidfVectorizer,
+    rows: Vec<Vec<(u32, u32)>>,
+    /// Documents holding each term: the length of each column.
+    doc_freq: Vec<u32>,
+    n_terms_seen: usize,
+}
+
+/// Output arrays of `len` zeros, zeroed in parallel (zeroing fresh memory is mostly page faults,
+/// which then happen on every core).
+fn zeroed<T: Copy + Default + Send + Sync>(len: usize) -> Vec<T> {
+    let mut v = Vec::with_capacity(len);
+    v.par_extend(rayon::iter::repeat_n(T::default(), len));
+    v
+}
+
+impl Counted {
+    fn stats(&self, nnz: usize) -> VocabularyStats {
+        VocabularyStats {
+            n_documents: self.rows.len(),
+            n_terms_seen: self.n_terms_seen,
+            n_terms_kept: self.vectorizer.n_features(),
+            nnz,
+        }
+    }
+
+    /// The matrix as document rows, each filled in place in parallel.
+    fn into_rows(self) -> (TfidfVectorizer, CsrMatrix, VocabularyStats) {
+        let n = self.rows.len();
         let mut indptr = Vec::with_capacity(n + 1);
         indptr.push(0usize);
-        for terms in &doc_terms {
+        for terms in &self.rows {
             indptr.push(indptr[indptr.len() - 1] + terms.len());
         }
         let nnz = indptr[n];
-        let mut indices: Vec<u32> = Vec::with_capacity(nnz);
-        indices.par_extend(rayon::iter::repeat_n(0, nnz));
-        let mut values: Vec<f64> = Vec::with_capacity(nnz);
-        values.par_extend(rayon::iter::repeat_n(0.0, nnz));
+        let stats = self.stats(nnz);
+        let (mut indices, mut values) = (zeroed::<u32>(nnz), zeroed::<f64>(nnz));
         let mut slices = Vec::with_capacity(n);
         let (mut ix_rest, mut val_rest) = (&mut indices[..], &mut values[..]);
         for i in 0..n {
@@ -475,7 +535,8 @@ impl TfidfParams {
             ix_rest = ix_tail;
             val_rest = val_tail;
         }
-        doc_terms
+        let vectorizer = self.vectorizer;
+        self.rows
             .into_par_iter()
             .zip(slices)
             .for_each(|(terms, (ix, val))| vectorizer.weigh_into(&terms, ix, val));
@@ -485,13 +546,68 @@ impl TfidfParams {
             indices,
             values,
         };
-        let stats = VocabularyStats {
-            n_documents: n,
-            n_terms_seen,
-            n_terms_kept: vectorizer.n_features(),
-            nnz: matrix.nnz(),
+        (vectorizer, matrix, stats)
+    }
+
+    /// The matrix as term rows (the transpose) with f32 values, equal to
+    /// `into_rows().transpose_as(|v| v as f32)`: parallel over blocks of terms of about equal
+    /// non-zeros, one per thread, each scanning every document for its own terms (a binary
+    /// search per sorted row) and writing only its own part of the output.
+    fn into_columns(self) -> (TfidfVectorizer, CsrMatrix<f32>, VocabularyStats) {
+        let vectorizer = &self.vectorizer;
+        let d = vectorizer.n_features();
+        let n = self.rows.len();
+        let norms: Vec<f64> = self
+            .rows
+            .par_iter()
+            .map(|terms| vectorizer.row_norm(terms))
+            .collect();
+        let mut indptr = vec![0usize; d + 1];
+        for j in 0..d {
+            indptr[j + 1] = indptr[j] + self.doc_freq[j] as usize;
+        }
+        let nnz = indptr[d];
+        let (mut indices, mut values) = (zeroed::<u32>(nnz), zeroed::<f32>(nnz));
+        let blocks_wanted = rayon::current_num_threads().max(1);
+        let per_block = nnz.div_ceil(blocks_wanted).max(1);
+        let mut blocks = Vec::with_capacity(blocks_wanted + 1);
+        let (mut ix_rest, mut val_rest) = (&mut indices[..], &mut values[..]);
+        let mut lo = 0;
+        while lo < d {
+            let mut hi = lo + 1;
+            while hi < d && indptr[hi] - indptr[lo] < per_block {
+                hi += 1;
+            }
+            let len = indptr[hi] - indptr[lo];
+            let (ix, ix_tail) = ix_rest.split_at_mut(len);
+            let (val, val_tail) = val_rest.split_at_mut(len);
+            blocks.push((lo, hi, ix, val));
+            ix_rest = ix_tail;
+            val_rest = val_tail;
+            lo = hi;
+        }
+        blocks.into_par_iter().for_each(|(lo, hi, ix, val)| {
+            let base = indptr[lo];
+            let mut next: Vec<usize> = indptr[lo..hi].iter().map(|p| p - base).collect();
+            for (i, terms) in self.rows.iter().enumerate() {
+                let a = terms.partition_point(|&(j, _)| (j as usize) < lo);
+                let b = a + terms[a..].partition_point(|&(j, _)| (j as usize) < hi);
+                for &(j, c) in &terms[a..b] {
+                    let slot = &mut next[j as usize - lo];
+                    ix[*slot] = i as u32;
+                    val[*slot] = vectorizer.term_value(j, c, norms[i]) as f32;
+                    *slot += 1;
+                }
+            }
+        });
+        let stats = self.stats(nnz);
+        let matrix = CsrMatrix {
+            n_cols: n,
+            indptr,
+            indices,
+            values,
         };
-        Ok((vectorizer, matrix, stats))
+        (self.vectorizer, matrix, stats)
     }
 }
 
@@ -795,22 +911,48 @@ impl TfidfVectorizer {
 
     /// Term counts → sorted, weighted, normalised entries written to `ix` and `val` (both of the
     /// counts' length).
+    /// tf × idf of a term counted `c` times, before normalisation.
+    fn raw_weight(&self, id: u32, c: u32) -> f64 {
+        let tf = if self.params.sublinear_tf {
+            1.0 + (c as f64).ln()
+        } else {
+            c as f64
+        };
+        tf * self.idf[id as usize]
+    }
+
+    /// The divisor of a row of term counts (sorted by id): its l2 norm, or 1 without
+    /// normalisation or for an empty row.
+    fn row_norm(&self, counts: &[(u32, u32)]) -> f64 {
+        if self.params.norm != Norm::L2 {
+            return 1.0;
+        }
+        let norm = counts
+            .iter()
+            .map(|&(id, c)| {
+                let w = self.raw_weight(id, c);
+                w * w
+            })
+            .sum::<f64>()
+            .sqrt();
+        if norm > 0.0 {
+            norm
+        } else {
+            1.0
+        }
+    }
+
+    /// The value of a term counted `c` times in a row with divisor `norm`.
+    fn term_value(&self, id: u32, c: u32, norm: f64) -> f64 {
+        self.raw_weight(id, c) / norm
+    }
+
     /// Weigh term counts (sorted by id) into a row's ids and values.
     fn weigh_into(&self, counts: &[(u32, u32)], ix: &mut [u32], val: &mut [f64]) {
+        let norm = self.row_norm(counts);
         for ((&(id, c), i), v) in counts.iter().zip(ix.iter_mut()).zip(val.iter_mut()) {
-            let tf = if self.params.sublinear_tf {
-                1.0 + (c as f64).ln()
-            } else {
-                c as f64
-            };
             *i = id;
-            *v = tf * self.idf[id as usize];
-        }
-        if self.params.norm == Norm::L2 {
-            let norm = val.iter().map(|v| v * v).sum::<f64>().sqrt();
-            if norm > 0.0 {
-                val.iter_mut().for_each(|v| *v /= norm);
-            }
+            *v = self.term_value(id, c, norm);
         }
     }
 }
@@ -937,6 +1079,24 @@ mod tests {
         assert_eq!("1.0".parse::<DfLimit>().unwrap(), DfLimit::Fraction(1.0));
         assert!("1.5".parse::<DfLimit>().is_err());
         assert!("-1".parse::<DfLimit>().is_err());
+    }
+
+    #[test]
+    fn columns_are_the_transposed_rows_in_f32() {
+        let docs = corpus();
+        for (sublinear_tf, norm) in [(true, Norm::L2), (false, Norm::L2), (true, Norm::None)] {
+            let params = TfidfParams {
+                min_df: DfLimit::Count(1),
+                sublinear_tf,
+                norm,
+                ..Default::default()
+            };
+            let (v1, rows, s1) = params.fit_transform(&docs).unwrap();
+            let (v2, columns, s2) = params.fit_columns(&docs).unwrap();
+            assert_eq!(v1.vocabulary(), v2.vocabulary());
+            assert_eq!(s1, s2);
+            assert_eq!(columns, rows.transpose_as(|v| v as f32));
+        }
     }
 
     #[test]
