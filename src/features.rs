@@ -631,6 +631,14 @@ fn shard_of(hash: u64) -> usize {
     (hash >> (64 - SHARD_BITS)) as usize
 }
 
+/// The hash a shard's table files a term under. The top bits of a term's hash chose its shard,
+/// so within a shard they are all the same; hashbrown takes its 7-bit tags from the top bits, and
+/// with 3 varying bits one probe in 8 compared a wrong entry. They are shifted out, and bits
+/// from the middle fill the bottom.
+fn table_hash(hash: u64) -> u64 {
+    (hash << SHARD_BITS) | ((hash >> 32) & ((1 << SHARD_BITS) - 1))
+}
+
 /// One interning table: the terms whose hash falls in this shard, in order of first appearance.
 /// Their bytes live in one arena (no allocation per term: a corpus meets millions of them), and
 /// each table entry carries everything a lookup needs and updates (hash, span, id, counts), so a
@@ -680,7 +688,7 @@ impl Shard {
             for &(hash, start, len, count) in &doc.terms[lo..hi] {
                 let term = &doc.arena[start as usize..(start + len) as usize];
                 let Shard { table, arena, .. } = self;
-                let found = table.find_mut(hash, |e| {
+                let found = table.find_mut(table_hash(hash), |e| {
                     e.hash == hash && &arena[e.start as usize..(e.start + e.len) as usize] == term
                 });
                 if let Some(e) = found {
@@ -704,7 +712,8 @@ impl Shard {
                     id,
                     df: 1,
                 };
-                self.table.insert_unique(hash, entry, |e| e.hash);
+                self.table
+                    .insert_unique(table_hash(hash), entry, |e| table_hash(e.hash));
                 ids.push(id);
             }
         }
