@@ -170,16 +170,12 @@ impl<T: Copy + Default + Send + Sync> CsrMatrix<T> {
         self.transpose_as(|x| x)
     }
 
-    /// The transpose with every value converted by `convert`.
-    ///
-    /// Parallel over blocks of columns with about equal non-zeros, one per thread: each block
-    /// scans every row for its own columns (rows are sorted, so that is a binary search per row)
-    /// and writes only its own part of the output. The result does not depend on the blocks.
-    pub fn transpose_as<U: Copy + Default + Send>(
+    /// The transpose with every value converted by `convert` (in parallel, see
+    /// [`fill_transposed`]).
+    pub fn transpose_as<U: Copy + Default + Send + Sync>(
         &self,
         convert: impl Fn(T) -> U + Sync,
     ) -> CsrMatrix<U> {
-        let blocks_wanted = rayon::current_num_threads().max(1);
         let mut indptr = vec![0usize; self.n_cols + 1];
         for &j in &self.indices {
             indptr[j as usize + 1] += 1;
@@ -187,42 +183,13 @@ impl<T: Copy + Default + Send + Sync> CsrMatrix<T> {
         for j in 0..self.n_cols {
             indptr[j + 1] += indptr[j];
         }
-        let nnz = self.nnz();
-        let mut indices = vec![0u32; nnz];
-        let mut values = vec![U::default(); nnz];
-        // Column blocks, and the matching output ranges split off for each block.
-        let per_block = nnz.div_ceil(blocks_wanted).max(1);
-        let mut blocks = Vec::with_capacity(blocks_wanted + 1);
-        let (mut ix_rest, mut val_rest) = (&mut indices[..], &mut values[..]);
-        let mut lo = 0;
-        while lo < self.n_cols {
-            let mut hi = lo + 1;
-            while hi < self.n_cols && indptr[hi] - indptr[lo] < per_block {
-                hi += 1;
-            }
-            let len = indptr[hi] - indptr[lo];
-            let (ix, ix_tail) = ix_rest.split_at_mut(len);
-            let (val, val_tail) = val_rest.split_at_mut(len);
-            blocks.push((lo, hi, ix, val));
-            ix_rest = ix_tail;
-            val_rest = val_tail;
-            lo = hi;
-        }
-        blocks.into_par_iter().for_each(|(lo, hi, ix, val)| {
-            let base = indptr[lo];
-            let mut next: Vec<usize> = indptr[lo..hi].iter().map(|p| p - base).collect();
-            for i in 0..self.n_rows() {
-                let (cols, v) = self.row(i);
-                let a = cols.partition_point(|&j| (j as usize) < lo);
-                let b = a + cols[a..].partition_point(|&j| (j as usize) < hi);
-                for (&j, &x) in cols[a..b].iter().zip(&v[a..b]) {
-                    let slot = &mut next[j as usize - lo];
-                    ix[*slot] = i as u32;
-                    val[*slot] = convert(x);
-                    *slot += 1;
-                }
-            }
-        });
+        let (indices, values) = fill_transposed(
+            &indptr,
+            self.n_rows(),
+            |i| self.row(i).0,
+            |&j| j,
+            |i, k| convert(self.values[self.indptr[i] + k]),
+        );
         CsrMatrix {
             n_cols: self.n_rows(),
             indptr,
@@ -496,6 +463,58 @@ struct Counted {
     n_terms_seen: usize,
 }
 
+/// The ids and values of a transposed matrix whose row pointers are `indptr` (one output row per
+/// column of the source), from the `n` source rows: `row(i)` is source row i as a slice of
+/// entries sorted by column, `col` an entry's column and `value(i, k)` the value of entry k of
+/// row i. Parallel over blocks of output rows with about equal non-zeros, one per thread: each
+/// block scans every source row for its own columns (a binary search per row) and writes only its
+/// own part of the output, so the result does not depend on the blocks.
+fn fill_transposed<'r, E: Sync + 'r, U: Copy + Default + Send + Sync>(
+    indptr: &[usize],
+    n: usize,
+    row: impl Fn(usize) -> &'r [E] + Sync,
+    col: impl Fn(&E) -> u32 + Sync,
+    value: impl Fn(usize, usize) -> U + Sync,
+) -> (Vec<u32>, Vec<U>) {
+    let d = indptr.len() - 1;
+    let nnz = indptr[d];
+    let (mut indices, mut values) = (zeroed::<u32>(nnz), zeroed::<U>(nnz));
+    let blocks_wanted = rayon::current_num_threads().max(1);
+    let per_block = nnz.div_ceil(blocks_wanted).max(1);
+    let mut blocks = Vec::with_capacity(blocks_wanted + 1);
+    let (mut ix_rest, mut val_rest) = (&mut indices[..], &mut values[..]);
+    let mut lo = 0;
+    while lo < d {
+        let mut hi = lo + 1;
+        while hi < d && indptr[hi] - indptr[lo] < per_block {
+            hi += 1;
+        }
+        let len = indptr[hi] - indptr[lo];
+        let (ix, ix_tail) = ix_rest.split_at_mut(len);
+        let (val, val_tail) = val_rest.split_at_mut(len);
+        blocks.push((lo, hi, ix, val));
+        ix_rest = ix_tail;
+        val_rest = val_tail;
+        lo = hi;
+    }
+    blocks.into_par_iter().for_each(|(lo, hi, ix, val)| {
+        let base = indptr[lo];
+        let mut next: Vec<usize> = indptr[lo..hi].iter().map(|p| p - base).collect();
+        for i in 0..n {
+            let entries = row(i);
+            let a = entries.partition_point(|e| (col(e) as usize) < lo);
+            let b = a + entries[a..].partition_point(|e| (col(e) as usize) < hi);
+            for (k, e) in entries.iter().enumerate().take(b).skip(a) {
+                let slot = &mut next[col(e) as usize - lo];
+                ix[*slot] = i as u32;
+                val[*slot] = value(i, k);
+                *slot += 1;
+            }
+        }
+    });
+    (indices, values)
+}
+
 /// Output arrays of `len` zeros, zeroed in parallel (zeroing fresh memory is mostly page faults,
 /// which then happen on every core).
 fn zeroed<T: Copy + Default + Send + Sync>(len: usize) -> Vec<T> {
@@ -550,9 +569,7 @@ impl Counted {
     }
 
     /// The matrix as term rows (the transpose) with f32 values, equal to
-    /// `into_rows().transpose_as(|v| v as f32)`: parallel over blocks of terms of about equal
-    /// non-zeros, one per thread, each scanning every document for its own terms (a binary
-    /// search per sorted row) and writing only its own part of the output.
+    /// `into_rows().transpose_as(|v| v as f32)`, written in parallel by [`fill_transposed`].
     fn into_columns(self) -> (TfidfVectorizer, CsrMatrix<f32>, VocabularyStats) {
         let vectorizer = &self.vectorizer;
         let d = vectorizer.n_features();
@@ -567,39 +584,17 @@ impl Counted {
             indptr[j + 1] = indptr[j] + self.doc_freq[j] as usize;
         }
         let nnz = indptr[d];
-        let (mut indices, mut values) = (zeroed::<u32>(nnz), zeroed::<f32>(nnz));
-        let blocks_wanted = rayon::current_num_threads().max(1);
-        let per_block = nnz.div_ceil(blocks_wanted).max(1);
-        let mut blocks = Vec::with_capacity(blocks_wanted + 1);
-        let (mut ix_rest, mut val_rest) = (&mut indices[..], &mut values[..]);
-        let mut lo = 0;
-        while lo < d {
-            let mut hi = lo + 1;
-            while hi < d && indptr[hi] - indptr[lo] < per_block {
-                hi += 1;
-            }
-            let len = indptr[hi] - indptr[lo];
-            let (ix, ix_tail) = ix_rest.split_at_mut(len);
-            let (val, val_tail) = val_rest.split_at_mut(len);
-            blocks.push((lo, hi, ix, val));
-            ix_rest = ix_tail;
-            val_rest = val_tail;
-            lo = hi;
-        }
-        blocks.into_par_iter().for_each(|(lo, hi, ix, val)| {
-            let base = indptr[lo];
-            let mut next: Vec<usize> = indptr[lo..hi].iter().map(|p| p - base).collect();
-            for (i, terms) in self.rows.iter().enumerate() {
-                let a = terms.partition_point(|&(j, _)| (j as usize) < lo);
-                let b = a + terms[a..].partition_point(|&(j, _)| (j as usize) < hi);
-                for &(j, c) in &terms[a..b] {
-                    let slot = &mut next[j as usize - lo];
-                    ix[*slot] = i as u32;
-                    val[*slot] = vectorizer.term_value(j, c, norms[i]) as f32;
-                    *slot += 1;
-                }
-            }
-        });
+        let rows = &self.rows;
+        let (indices, values) = fill_transposed(
+            &indptr,
+            n,
+            |i| &rows[i][..],
+            |&(j, _)| j,
+            |i, k| {
+                let (j, c) = rows[i][k];
+                vectorizer.term_value(j, c, norms[i]) as f32
+            },
+        );
         let stats = self.stats(nnz);
         let matrix = CsrMatrix {
             n_cols: n,

@@ -601,22 +601,30 @@ mod tests {
         .unwrap()
     }
 
-    #[test]
-    fn ascii_words_match_unicode_segmentation() {
-        // Random strings over the characters the ASCII rules single out, and some others.
-        let alphabet = b"abZ09_:.',;- \n\t!?\"()/";
-        let mut seed = 0x9E3779B97F4A7C15u64;
+    /// 20,000 strings of up to 23 characters drawn from `alphabet` (xorshift, fixed seed).
+    fn random_texts(alphabet: &str, seed: u64) -> Vec<String> {
+        let alphabet: Vec<char> = alphabet.chars().collect();
+        let mut seed = seed;
         let mut next = || {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
             seed
         };
-        for _ in 0..20_000 {
-            let len = (next() % 24) as usize;
-            let text: String = (0..len)
-                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize] as char)
-                .collect();
+        (0..20_000)
+            .map(|_| {
+                let len = (next() % 24) as usize;
+                (0..len)
+                    .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ascii_words_match_unicode_segmentation() {
+        // Random strings over the characters the ASCII rules single out, and some others.
+        for text in random_texts("abZ09_:.',;- \n\t!?\"()/", 0x9E3779B97F4A7C15) {
             let fast: Vec<&str> = AsciiWords::new(&text).collect();
             let reference: Vec<&str> = text.unicode_words().collect();
             assert_eq!(fast, reference, "{text:?}");
@@ -630,21 +638,8 @@ mod tests {
     fn words_of_mixed_texts_match_unicode_segmentation() {
         // ASCII with the non-ASCII characters news text holds: typographic quotes, accents,
         // combining marks, no-break space, zero-width joiner, CJK, Arabic, Cyrillic, an emoji.
-        let alphabet: Vec<char> = "ab9_:.',; \n\t-\u{2019}\u{201C}\u{e9}\u{301}\u{a0}\u{200d}\u{4e2d}\u{627}\u{434}\u{1F600}\u{2014}"
-            .chars()
-            .collect();
-        let mut seed = 0x2545F4914F6CDD1Du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        for _ in 0..20_000 {
-            let len = (next() % 24) as usize;
-            let text: String = (0..len)
-                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
-                .collect();
+        let alphabet = "ab9_:.',; \n\t-\u{2019}\u{201C}\u{e9}\u{301}\u{a0}\u{200d}\u{4e2d}\u{627}\u{434}\u{1F600}\u{2014}";
+        for text in random_texts(alphabet, 0x2545F4914F6CDD1D) {
             let mut fast = Vec::new();
             for_each_word(&text, |w| fast.push(w));
             let reference: Vec<&str> = text.unicode_words().collect();
