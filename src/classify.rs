@@ -131,7 +131,8 @@ pub struct SolverReport {
     pub problem: String,
     /// Iterations run.
     pub iterations: usize,
-    /// Loss and gradient evaluations (each one pass over the data and one over its transpose).
+    /// Evaluations of the objective: the first, then each step the line search tried (those
+    /// read only the margins; every iteration reads the data twice, whatever its steps).
     pub evaluations: usize,
     /// Whether the gradient or objective criterion was met before `max_iter`.
     pub converged: bool,
