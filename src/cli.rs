@@ -257,7 +257,7 @@ impl TrainOptions {
             } else {
                 LabelMode::Auto
             },
-            threshold: Some(self.threshold.unwrap_or(0.5)),
+            threshold: self.threshold,
             threshold_mode,
             threshold_folds: self.threshold_folds,
             threshold_seed: defaults.threshold_seed,
@@ -859,4 +859,19 @@ fn inspect(a: InspectArgs) -> Result<()> {
         println!("  down: {}", fmt(&tops[k].1));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_defaults_are_the_library_defaults() {
+        // The flags spell their defaults out for --help; they must be the library's.
+        let cli = Cli::try_parse_from(["framelens", "train", "--data", "d", "--out", "m"]).unwrap();
+        let Command::Train(a) = cli.command else {
+            panic!("not train")
+        };
+        assert_eq!(a.options.params().unwrap(), ClassifierParams::default());
+    }
 }
