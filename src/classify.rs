@@ -918,8 +918,9 @@ const VEC_BLOCK: usize = 1 << 14;
 const M: usize = 5;
 
 /// The L-BFGS curvature pairs `s = θ' − θ`, `y = g' − g` in compact form (Byrd, Nocedal &
-/// Schnabel 1994, with the initial inverse Hessian `γ P`): the vectors (f32: they are streamed every iteration, and 7 digits are plenty
-/// for them) and the small matrices of their inner products. The direction `−H g` is then one
+/// Schnabel 1994, with the initial inverse Hessian `γ P`): the vectors (f32: they are streamed
+/// every iteration, and 7 digits are plenty for them) and the small matrices of their inner
+/// products. The direction `−H g` is then one
 /// pass over the history, where the two-loop recursion made 4m passes over the direction, and
 /// every inner product the next direction needs is taken in the pass that forms `y`.
 struct History {
@@ -1128,8 +1129,7 @@ impl History {
             self.yg[a] = total[4 * p + 3];
         }
         let (sy, yy) = (self.sy[slot][slot], self.yy[slot][slot]);
-        // The objectives are strictly convex and the line search enforces the curvature
-        // condition, so this holds but for round-off.
+        // The objectives are strictly convex, so this holds but for round-off.
         if sy.is_finite() && sy > 1e-12 * yy.max(f64::MIN_POSITIVE) {
             self.order.push(slot);
         }

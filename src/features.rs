@@ -135,7 +135,7 @@ impl SparseRow {
 }
 
 /// A compressed sparse row matrix (also used transposed, as compressed columns). Values are f64;
-/// the solver keeps its transposed copy in f32 (half the bytes to stream each pass).
+/// the solver keeps its transposed copy in f32 (8 bytes a non-zero to stream each pass, not 12).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CsrMatrix<T = f64> {
     /// Number of columns.
@@ -176,13 +176,11 @@ impl<T: Copy + Default + Send + Sync> CsrMatrix<T> {
         &self,
         convert: impl Fn(T) -> U + Sync,
     ) -> CsrMatrix<U> {
-        let mut indptr = vec![0usize; self.n_cols + 1];
+        let mut counts = vec![0usize; self.n_cols];
         for &j in &self.indices {
-            indptr[j as usize + 1] += 1;
+            counts[j as usize] += 1;
         }
-        for j in 0..self.n_cols {
-            indptr[j + 1] += indptr[j];
-        }
+        let indptr = indptr_of(counts.into_iter());
         let (indices, values) = fill_transposed(
             &indptr,
             self.n_rows(),
@@ -479,40 +477,66 @@ fn fill_transposed<'r, E: Sync + 'r, U: Copy + Default + Send + Sync>(
     let d = indptr.len() - 1;
     let nnz = indptr[d];
     let (mut indices, mut values) = (zeroed::<u32>(nnz), zeroed::<U>(nnz));
-    let blocks_wanted = rayon::current_num_threads().max(1);
-    let per_block = nnz.div_ceil(blocks_wanted).max(1);
-    let mut blocks = Vec::with_capacity(blocks_wanted + 1);
-    let (mut ix_rest, mut val_rest) = (&mut indices[..], &mut values[..]);
+    // Output rows lo..hi per block.
+    let per_block = nnz.div_ceil(rayon::current_num_threads().max(1)).max(1);
+    let mut ranges = Vec::new();
     let mut lo = 0;
     while lo < d {
         let mut hi = lo + 1;
         while hi < d && indptr[hi] - indptr[lo] < per_block {
             hi += 1;
         }
-        let len = indptr[hi] - indptr[lo];
-        let (ix, ix_tail) = ix_rest.split_at_mut(len);
-        let (val, val_tail) = val_rest.split_at_mut(len);
-        blocks.push((lo, hi, ix, val));
-        ix_rest = ix_tail;
-        val_rest = val_tail;
+        ranges.push((lo, hi));
         lo = hi;
     }
-    blocks.into_par_iter().for_each(|(lo, hi, ix, val)| {
-        let base = indptr[lo];
-        let mut next: Vec<usize> = indptr[lo..hi].iter().map(|p| p - base).collect();
-        for i in 0..n {
-            let entries = row(i);
-            let a = entries.partition_point(|e| (col(e) as usize) < lo);
-            let b = a + entries[a..].partition_point(|e| (col(e) as usize) < hi);
-            for (k, e) in entries.iter().enumerate().take(b).skip(a) {
-                let slot = &mut next[col(e) as usize - lo];
-                ix[*slot] = i as u32;
-                val[*slot] = value(i, k);
-                *slot += 1;
+    let lengths = ranges.iter().map(|&(lo, hi)| indptr[hi] - indptr[lo]);
+    let parts = split_lengths(lengths, &mut indices, &mut values);
+    ranges
+        .into_par_iter()
+        .zip(parts)
+        .for_each(|((lo, hi), (ix, val))| {
+            let base = indptr[lo];
+            let mut next: Vec<usize> = indptr[lo..hi].iter().map(|p| p - base).collect();
+            for i in 0..n {
+                let entries = row(i);
+                let a = entries.partition_point(|e| (col(e) as usize) < lo);
+                let b = a + entries[a..].partition_point(|e| (col(e) as usize) < hi);
+                for (k, e) in entries.iter().enumerate().take(b).skip(a) {
+                    let slot = &mut next[col(e) as usize - lo];
+                    ix[*slot] = i as u32;
+                    val[*slot] = value(i, k);
+                    *slot += 1;
+                }
             }
-        }
-    });
+        });
     (indices, values)
+}
+
+/// Row pointers of rows with the given lengths: 0, then the running sums.
+fn indptr_of(lengths: impl Iterator<Item = usize>) -> Vec<usize> {
+    let mut indptr = vec![0usize];
+    for len in lengths {
+        indptr.push(indptr[indptr.len() - 1] + len);
+    }
+    indptr
+}
+
+/// The ids and values arrays of a matrix cut into consecutive pieces of the given lengths, so
+/// that each piece can be filled on its own thread.
+fn split_lengths<'a, U>(
+    lengths: impl Iterator<Item = usize>,
+    indices: &'a mut [u32],
+    values: &'a mut [U],
+) -> Vec<(&'a mut [u32], &'a mut [U])> {
+    let (mut ix_rest, mut val_rest) = (indices, values);
+    lengths
+        .map(|len| {
+            let (ix, ix_tail) = std::mem::take(&mut ix_rest).split_at_mut(len);
+            let (val, val_tail) = std::mem::take(&mut val_rest).split_at_mut(len);
+            (ix_rest, val_rest) = (ix_tail, val_tail);
+            (ix, val)
+        })
+        .collect()
 }
 
 /// Output arrays of `len` zeros, zeroed in parallel (zeroing fresh memory is mostly page faults,
@@ -535,25 +559,11 @@ impl Counted {
 
     /// The matrix as document rows, each filled in place in parallel.
     fn into_rows(self) -> (TfidfVectorizer, CsrMatrix, VocabularyStats) {
-        let n = self.rows.len();
-        let mut indptr = Vec::with_capacity(n + 1);
-        indptr.push(0usize);
-        for terms in &self.rows {
-            indptr.push(indptr[indptr.len() - 1] + terms.len());
-        }
-        let nnz = indptr[n];
+        let indptr = indptr_of(self.rows.iter().map(Vec::len));
+        let nnz = indptr[self.rows.len()];
         let stats = self.stats(nnz);
         let (mut indices, mut values) = (zeroed::<u32>(nnz), zeroed::<f64>(nnz));
-        let mut slices = Vec::with_capacity(n);
-        let (mut ix_rest, mut val_rest) = (&mut indices[..], &mut values[..]);
-        for i in 0..n {
-            let len = indptr[i + 1] - indptr[i];
-            let (ix, ix_tail) = ix_rest.split_at_mut(len);
-            let (val, val_tail) = val_rest.split_at_mut(len);
-            slices.push((ix, val));
-            ix_rest = ix_tail;
-            val_rest = val_tail;
-        }
+        let slices = split_lengths(self.rows.iter().map(Vec::len), &mut indices, &mut values);
         let vectorizer = self.vectorizer;
         self.rows
             .into_par_iter()
@@ -579,10 +589,7 @@ impl Counted {
             .par_iter()
             .map(|terms| vectorizer.row_norm(terms))
             .collect();
-        let mut indptr = vec![0usize; d + 1];
-        for j in 0..d {
-            indptr[j + 1] = indptr[j] + self.doc_freq[j] as usize;
-        }
+        let indptr = indptr_of(self.doc_freq.iter().map(|&df| df as usize));
         let nnz = indptr[d];
         let rows = &self.rows;
         let (indices, values) = fill_transposed(
