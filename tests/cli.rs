@@ -69,6 +69,13 @@ fn ok(args: &[&str]) -> Out {
     out
 }
 
+/// `framelens eval --model MODEL --data DATA` with `extra` flags; requires success.
+fn eval(model: &Path, data: &Path, extra: &[&str]) -> Out {
+    let mut args = vec!["eval", "--model", s(model), "--data", s(data)];
+    args.extend_from_slice(extra);
+    ok(&args)
+}
+
 /// Runs and requires a clean failure: exit code 1 (not a panic's 101), an `error:` message, and
 /// no "panicked" anywhere.
 fn fails(args: &[&str]) -> Out {
@@ -704,7 +711,7 @@ fn eval_prints_accuracy_per_label_table_and_confusion_matrix() {
     // The text report is what users paste into their notes.
     let dir = tempfile::tempdir().unwrap();
     let model = demo_model(dir.path());
-    let out = ok(&["eval", "--model", s(&model), "--data", s(&demo_test())]);
+    let out = eval(&model, &demo_test(), &[]);
     let t = &out.stdout;
     for word in [
         "accuracy",
@@ -737,15 +744,7 @@ fn eval_json_report_has_the_documented_keys() {
     let dir = tempfile::tempdir().unwrap();
     let model = demo_model(dir.path());
     let report = dir.path().join("report.json");
-    ok(&[
-        "eval",
-        "--model",
-        s(&model),
-        "--data",
-        s(&demo_test()),
-        "--json",
-        s(&report),
-    ]);
+    eval(&model, &demo_test(), &["--json", s(&report)]);
     let v: Value = serde_json::from_str(&fs::read_to_string(&report).unwrap()).unwrap();
     for key in [
         "accuracy",
@@ -773,15 +772,7 @@ fn eval_html_report_is_a_self_contained_page() {
     let dir = tempfile::tempdir().unwrap();
     let model = demo_model(dir.path());
     let html = dir.path().join("report.html");
-    ok(&[
-        "eval",
-        "--model",
-        s(&model),
-        "--data",
-        s(&demo_test()),
-        "--html",
-        s(&html),
-    ]);
+    eval(&model, &demo_test(), &["--html", s(&html)]);
     let page = fs::read_to_string(&html).unwrap();
     assert!(page
         .trim_start()
@@ -814,15 +805,7 @@ fn eval_with_a_label_the_model_does_not_know_reports_it() {
     );
     fs::write(&data, text).unwrap();
     let report = dir.path().join("drift.json");
-    let out = ok(&[
-        "eval",
-        "--model",
-        s(&model),
-        "--data",
-        s(&data),
-        "--json",
-        s(&report),
-    ]);
+    let out = eval(&model, &data, &["--json", s(&report)]);
     assert!(out.stdout.contains("cyber_warfare"), "{}", out.stdout);
     let v: Value = serde_json::from_str(&fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(v["n_documents"], 121);
