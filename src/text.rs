@@ -393,12 +393,13 @@ impl Analyzer {
                         chars.extend(token.chars());
                         chars.push(' ');
                         for n in lo..=hi {
-                            // As scikit-learn's char_wb: a padded word shorter than n is one n-gram.
+                            // As scikit-learn's char_wb: a padded word no longer than n is one
+                            // n-gram, counted once (not again for each larger n).
                             if chars.len() <= n {
                                 buf.clear();
                                 buf.extend(chars.iter());
                                 emit(&buf);
-                                continue;
+                                break;
                             }
                             for window in chars.windows(n) {
                                 buf.clear();
@@ -719,6 +720,21 @@ mod tests {
         assert_eq!(
             a.terms("ab cde"),
             [" a", "ab", "b ", " ab", "ab ", " c", "cd", "de", "e ", " cd", "cde", "de "]
+        );
+        // A padded word no longer than n is one n-gram, counted once (" ab " not again for n = 5):
+        // the same call with ngram_range=(2, 5).
+        let a = Analyzer::new(AnalyzerConfig {
+            kind: AnalyzerKind::CharWb,
+            ngram_range: (2, 5),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(
+            a.terms("ab cde"),
+            [
+                " a", "ab", "b ", " ab", "ab ", " ab ", " c", "cd", "de", "e ", " cd", "cde",
+                "de ", " cde", "cde ", " cde "
+            ]
         );
     }
 
