@@ -323,77 +323,112 @@ impl TfidfParams {
             ));
         }
 
-        // Pass 1: term counts per document against a provisional vocabulary. Each term is hashed
-        // once, in the parallel part; the terms are split by hash into SHARDS tables, each filled
-        // by one task in document order, so provisional ids (shard, order of first appearance)
-        // do not depend on the thread count. A table allocates only for terms new to the corpus.
-        let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::default()).collect();
+        // Pass 1: the distinct terms of each document and their counts, against a provisional
+        // vocabulary. A term of k units (words; characters for char_wb) is a window of a
+        // sequence, named at level k by the pair (its first k - 1 units' window, its last unit):
+        // only single units are hashed and compared as text. Within each block of documents,
+        // level after level, the keys are split by hash into SHARDS tables, each filled by one
+        // task in document order, so provisional ids do not depend on the thread count.
+        let levels = analyzer.config().ngram_range.1;
+        let code = IdCode::new(levels);
+        let mut units: Vec<Shard<UnitKey>> = (0..SHARDS).map(|_| Shard::default()).collect();
+        let mut pairs: Vec<Vec<Shard<u64>>> = (2..=levels)
+            .map(|_| (0..SHARDS).map(|_| Shard::default()).collect())
+            .collect();
         let mut doc_terms: Vec<Vec<(u32, u32)>> = Vec::with_capacity(n);
         let mut rows: Vec<Vec<(u32, u32)>> = Vec::with_capacity(BLOCK);
         for block in docs.chunks_mut(BLOCK) {
-            let counted: Vec<DocTerms> = block
+            let mut grams: Vec<DocGrams> = block
                 .par_iter()
-                .map(|d| DocTerms::count(&analyzer, d.as_ref()))
+                .map_init(Scratch::default, |scratch, d| {
+                    DocGrams::count(&analyzer, d.as_ref(), levels, scratch)
+                })
                 .collect();
             block.iter_mut().for_each(&release);
-            let ids: Vec<Vec<u32>> = shards
-                .par_iter_mut()
-                .enumerate()
-                .map(|(s, shard)| shard.intern(s, &counted))
-                .collect::<Result<_>>()?;
-            // Where each document's ids start in each shard's list (terms are sorted by hash,
-            // hence grouped by shard in shard order); then the rows, in parallel.
-            let mut starts: Vec<[usize; SHARDS]> = Vec::with_capacity(counted.len());
-            let mut cursor = [0usize; SHARDS];
-            for doc in &counted {
-                starts.push(cursor);
-                cursor
-                    .iter_mut()
-                    .zip(&doc.per_shard)
-                    .for_each(|(c, &k)| *c += k as usize);
+            for level in 1..=levels {
+                grams.par_iter_mut().for_each(|g| g.group(level));
+                // Where each document's part of each shard's list of ids starts.
+                let mut starts: Vec<[usize; SHARDS]> = Vec::with_capacity(grams.len());
+                let mut cursor = [0usize; SHARDS];
+                for g in &grams {
+                    starts.push(cursor);
+                    for (s, c) in cursor.iter_mut().enumerate() {
+                        *c += (g.bounds[s + 1] - g.bounds[s]) as usize;
+                    }
+                }
+                let max = code.max_local();
+                let local: Vec<Vec<u32>> = if level == 1 {
+                    units
+                        .par_iter_mut()
+                        .enumerate()
+                        .map(|(s, shard)| shard.intern_units(s, &grams, max))
+                        .collect::<Result<_>>()?
+                } else {
+                    pairs[level - 2]
+                        .par_iter_mut()
+                        .enumerate()
+                        .map(|(s, shard)| shard.intern_pairs(s, &grams, level, max))
+                        .collect::<Result<_>>()?
+                };
+                grams
+                    .par_iter_mut()
+                    .zip(starts)
+                    .for_each(|(g, cursor)| g.name(level, &local, cursor, code));
             }
-            counted
+            grams
                 .par_iter()
-                .zip(starts)
-                .map(|(doc, mut cursor)| {
-                    doc.terms
-                        .iter()
-                        .map(|&(hash, _, _, count)| {
-                            let s = shard_of(hash);
-                            let local = ids[s][cursor[s]];
-                            cursor[s] += 1;
-                            (((s as u32) << SHARD_SHIFT) | local, count)
-                        })
-                        .collect::<Vec<(u32, u32)>>()
-                })
+                .map(DocGrams::row)
                 .collect_into_vec(&mut rows);
             doc_terms.append(&mut rows);
         }
-        shards.par_iter_mut().for_each(Shard::finish);
-        let n_terms_seen: usize = shards.iter().map(|s| s.spans.len()).sum();
+        units.par_iter_mut().for_each(Shard::finish);
+        pairs.par_iter_mut().flatten().for_each(Shard::finish);
+        let units = units;
+        let pairs = pairs;
+        // The shards of group g = (level - 1) * SHARDS + shard, as provisional ids number them.
+        let df_of = |g: usize| -> &[u32] {
+            match g / SHARDS {
+                0 => &units[g].df,
+                l => &pairs[l - 1][g % SHARDS].df,
+            }
+        };
+        let total_of = |g: usize| -> &[u64] {
+            match g / SHARDS {
+                0 => &units[g].total,
+                l => &pairs[l - 1][g % SHARDS].total,
+            }
+        };
+        let n_groups = levels * SHARDS;
+        // Terms interned only as the start of longer ones have df 0: they are not terms.
+        let n_terms_seen: usize = (0..n_groups)
+            .map(|g| df_of(g).iter().filter(|&&d| d > 0).count())
+            .sum();
 
         // Pruning, as scikit-learn: keep min_df <= df <= max_df, then the max_features terms of
         // highest corpus count (ties by term order).
         let min_docs = self.min_df.documents(n);
         let max_docs = self.max_df.documents(n);
-        let mut kept: Vec<(String, u32)> = Vec::new();
-        for (s, shard) in shards.iter_mut().enumerate() {
-            for local in 0..shard.spans.len() as u32 {
-                let d = shard.df[local as usize] as f64;
-                if d >= min_docs && d <= max_docs {
-                    kept.push((
-                        shard.term(local).to_string(),
-                        ((s as u32) << SHARD_SHIFT) | local,
-                    ));
-                }
-            }
-            shard.arena = String::new();
-            shard.spans = Vec::new();
-        }
-        let shards = shards;
-        let df = |id: u32| shards[(id >> SHARD_SHIFT) as usize].df[(id & LOCAL_MASK) as usize];
-        let total =
-            |id: u32| shards[(id >> SHARD_SHIFT) as usize].total[(id & LOCAL_MASK) as usize];
+        let sep = analyzer.separator();
+        let mut kept: Vec<(String, u32)> = (0..n_groups)
+            .into_par_iter()
+            .flat_map_iter(|g| {
+                let df = df_of(g);
+                (0..df.len() as u32)
+                    .filter(|&l| {
+                        let d = df[l as usize] as f64;
+                        d > 0.0 && d >= min_docs && d <= max_docs
+                    })
+                    .map(|l| {
+                        let id = code.id(g, l);
+                        let mut term = String::new();
+                        write_term(&units, &pairs, code, sep, id, &mut term);
+                        (term, id)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let df = |id: u32| df_of(code.group(id))[code.local(id) as usize];
+        let total = |id: u32| total_of(code.group(id))[code.local(id) as usize];
         kept.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         if let Some(m) = self.max_features {
             if kept.len() > m {
@@ -419,22 +454,33 @@ impl TfidfParams {
             });
         }
 
-        let mut remap: Vec<Vec<u32>> = shards.iter().map(|s| vec![u32::MAX; s.df.len()]).collect();
+        let mut remap: Vec<Vec<u32>> = (0..n_groups)
+            .map(|g| vec![u32::MAX; df_of(g).len()])
+            .collect();
         let mut vocabulary = Vec::with_capacity(kept.len());
         let mut idf = Vec::with_capacity(kept.len());
         let mut doc_freq = Vec::with_capacity(kept.len());
         for (new_id, (term, old_id)) in kept.into_iter().enumerate() {
-            remap[(old_id >> SHARD_SHIFT) as usize][(old_id & LOCAL_MASK) as usize] = new_id as u32;
+            remap[code.group(old_id)][code.local(old_id) as usize] = new_id as u32;
             idf.push(idf_value(df(old_id) as f64, n as f64, self.smooth_idf));
             doc_freq.push(df(old_id));
             vocabulary.push(term);
         }
-        drop(shards);
+        drop((units, pairs));
 
-        // Terms come from distinct table entries, so they are unique.
-        let (vectorizer, _) = TfidfVectorizer::build(self.clone(), analyzer, vocabulary, idf);
+        // Every term is one window of units joined by the separator, and units hold no
+        // separator, so two distinct windows never give the same term.
+        let (vectorizer, duplicate) =
+            TfidfVectorizer::build(self.clone(), analyzer, vocabulary, idf);
+        if let Some(term) = duplicate {
+            return Err(Error::param(
+                "vocabulary",
+                term,
+                "the same term was counted as two different n-grams (a bug: please report it)",
+            ));
+        }
         // Each row is renumbered in place (pruned terms dropped, sorted by new id), in parallel.
-        let remapped = |id: u32| remap[(id >> SHARD_SHIFT) as usize][(id & LOCAL_MASK) as usize];
+        let remapped = |id: u32| remap[code.group(id)][code.local(id) as usize];
         doc_terms.par_iter_mut().for_each(|terms| {
             terms.retain_mut(|(id, _)| {
                 *id = remapped(*id);
@@ -622,18 +668,16 @@ fn idf_value(df: f64, n: f64, smooth: bool) -> f64 {
     }
 }
 
-/// Interning tables: 2^SHARD_BITS of them, chosen by the top bits of a term's hash.
+/// Interning tables: 2^SHARD_BITS of them per n-gram length, chosen by the top bits of a key's
+/// hash.
 const SHARD_BITS: u32 = 4;
 const SHARDS: usize = 1 << SHARD_BITS;
-/// A provisional id is `shard << SHARD_SHIFT | local id`.
-const SHARD_SHIFT: u32 = 32 - SHARD_BITS;
-const LOCAL_MASK: u32 = (1 << SHARD_SHIFT) - 1;
 
 fn shard_of(hash: u64) -> usize {
     (hash >> (64 - SHARD_BITS)) as usize
 }
 
-/// The hash a shard's table files a term under. The top bits of a term's hash chose its shard,
+/// The hash a shard's table files a key under. The top bits of a key's hash chose its shard,
 /// so within a shard they are all the same; hashbrown takes its 7-bit tags from the top bits, and
 /// with 3 varying bits one probe in 8 compared a wrong entry. They are shifted out, and bits
 /// from the middle fill the bottom.
@@ -641,151 +685,405 @@ fn table_hash(hash: u64) -> u64 {
     (hash << SHARD_BITS) | ((hash >> 32) & ((1 << SHARD_BITS) - 1))
 }
 
-/// One interning table: the terms whose hash falls in this shard, in order of first appearance.
-/// Their bytes live in one arena (no allocation per term: a corpus meets millions of them), and
-/// each table entry carries everything a lookup needs and updates (hash, span, id, counts), so a
-/// lookup touches the table and the arena and nothing else.
+/// Provisional term ids while fitting: n-gram length (the level), shard and the id local to
+/// that shard, packed in a u32 as `((level - 1) * SHARDS + shard) << local_bits | local`, with
+/// as few level bits as the longest n-gram needs (28 − 1 = 27 local bits for bigrams).
+#[derive(Clone, Copy)]
+struct IdCode {
+    local_bits: u32,
+}
+
+impl IdCode {
+    fn new(levels: usize) -> IdCode {
+        let level_bits = usize::BITS - (levels - 1).leading_zeros();
+        IdCode {
+            local_bits: 32 - SHARD_BITS - level_bits,
+        }
+    }
+
+    /// Local ids stay below this.
+    fn max_local(self) -> u32 {
+        (1 << self.local_bits) - 1
+    }
+
+    fn id(self, group: usize, local: u32) -> u32 {
+        ((group as u32) << self.local_bits) | local
+    }
+
+    fn named(self, level: usize, shard: usize, local: u32) -> u32 {
+        self.id((level - 1) * SHARDS + shard, local)
+    }
+
+    fn group(self, id: u32) -> usize {
+        (id >> self.local_bits) as usize
+    }
+
+    fn local(self, id: u32) -> u32 {
+        id & self.max_local()
+    }
+}
+
+/// Append the text of provisional term `id` to `out`.
+fn write_term(
+    units: &[Shard<UnitKey>],
+    pairs: &[Vec<Shard<u64>>],
+    code: IdCode,
+    sep: &str,
+    id: u32,
+    out: &mut String,
+) {
+    let (g, local) = (code.group(id), code.local(id) as usize);
+    let s = g % SHARDS;
+    match g / SHARDS {
+        0 => out.push_str(units[s].text(units[s].keys[local])),
+        l => {
+            let key = pairs[l - 1][s].keys[local];
+            write_term(units, pairs, code, sep, (key >> 32) as u32, out);
+            out.push_str(sep);
+            write_term(units, pairs, code, sep, key as u32, out);
+        }
+    }
+}
+
+/// A key of an interning table and its hash.
+trait Key: Copy + Default {
+    fn hash(&self) -> u64;
+}
+
+/// A unit's text, as its place in an arena.
+#[derive(Clone, Copy, Default)]
+struct UnitKey {
+    hash: u64,
+    start: u32,
+    len: u32,
+}
+
+impl Key for UnitKey {
+    fn hash(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// An n-gram of two or more units: `prefix id << 32 | last unit id`.
+impl Key for u64 {
+    fn hash(&self) -> u64 {
+        mix(*self)
+    }
+}
+
+/// A 64-bit integer hash (folded multiply): every input bit reaches the top and bottom bits.
+fn mix(key: u64) -> u64 {
+    let m = (key as u128).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (m as u64) ^ ((m >> 64) as u64)
+}
+
+/// One interning table: the keys whose hash falls in this shard, in order of first appearance.
+/// Units' bytes live in one arena (no allocation per term: a corpus meets millions of them), and
+/// each table entry carries everything a lookup needs and updates, so a lookup touches the
+/// table (and, for units, the arena) and nothing else.
 #[derive(Default)]
-struct Shard {
-    table: HashTable<Entry>,
+struct Shard<K> {
+    table: HashTable<Entry<K>>,
+    /// The units' text (unit shards only).
     arena: String,
-    /// Terms interned so far.
+    /// Keys interned so far.
     n: u32,
-    /// Filled by [`Shard::finish`]: (start, byte length) in `arena`, df and total count, by id.
-    spans: Vec<(u32, u32)>,
+    /// Filled by [`Shard::finish`]: key, df and total count, by id.
+    keys: Vec<K>,
     df: Vec<u32>,
     total: Vec<u64>,
 }
 
 #[derive(Clone, Copy)]
-struct Entry {
-    hash: u64,
-    total: u64,
-    start: u32,
-    len: u32,
+struct Entry<K> {
+    key: K,
     id: u32,
     df: u32,
+    total: u64,
 }
 
-impl Shard {
-    fn term(&self, id: u32) -> &str {
-        let (start, len) = self.spans[id as usize];
-        &self.arena[start as usize..(start + len) as usize]
-    }
+fn too_many() -> Error {
+    Error::param(
+        "vocabulary",
+        "over 4 GB of distinct terms",
+        "the corpus has more distinct terms than framelens can index; raise --min-df or lower the n-gram range",
+    )
+}
 
-    /// Intern this shard's terms of `docs`, in document order; returns their local ids in the
-    /// order met.
-    fn intern(&mut self, s: usize, docs: &[DocTerms]) -> Result<Vec<u32>> {
-        let too_many = || {
-            Error::param(
-                "vocabulary",
-                "over 4 GB of distinct terms",
-                "the corpus has more distinct terms than framelens can index; raise --min-df or lower the n-gram range",
-            )
-        };
-        let mut ids = Vec::new();
-        for doc in docs {
-            let lo = doc.terms.partition_point(|t| shard_of(t.0) < s);
-            let hi = doc.terms.partition_point(|t| shard_of(t.0) <= s);
-            for &(hash, start, len, count) in &doc.terms[lo..hi] {
-                let term = &doc.arena[start as usize..(start + len) as usize];
-                let Shard { table, arena, .. } = self;
-                let found = table.find_mut(table_hash(hash), |e| {
-                    e.hash == hash && &arena[e.start as usize..(e.start + e.len) as usize] == term
-                });
-                if let Some(e) = found {
-                    e.df += 1;
-                    e.total += count as u64;
-                    ids.push(e.id);
-                    continue;
-                }
-                let id = self.n;
-                let at = u32::try_from(self.arena.len()).map_err(|_| too_many())?;
-                if id >= LOCAL_MASK || at.checked_add(len).is_none() {
-                    return Err(too_many());
-                }
-                self.arena.push_str(term);
-                self.n += 1;
-                let entry = Entry {
-                    hash,
-                    total: count as u64,
-                    start: at,
-                    len,
-                    id,
-                    df: 1,
-                };
-                self.table
-                    .insert_unique(table_hash(hash), entry, |e| table_hash(e.hash));
-                ids.push(id);
-            }
+impl<K: Key> Shard<K> {
+    /// Count a key that one document holds `count` times as a term (0: only as the start of
+    /// longer terms), found by `is` (given the arena) or else made by `new` (which may extend
+    /// the arena); returns its local id.
+    fn add(
+        &mut self,
+        hash: u64,
+        count: u32,
+        max: u32,
+        is: impl Fn(&K, &str) -> bool,
+        new: impl FnOnce(&mut String) -> Result<K>,
+    ) -> Result<u32> {
+        let Shard { table, arena, .. } = self;
+        if let Some(e) = table.find_mut(table_hash(hash), |e| is(&e.key, arena.as_str())) {
+            e.df += (count > 0) as u32;
+            e.total += count as u64;
+            return Ok(e.id);
         }
-        Ok(ids)
+        let id = self.n;
+        if id >= max {
+            return Err(too_many());
+        }
+        let key = new(&mut self.arena)?;
+        self.n += 1;
+        let entry = Entry {
+            key,
+            id,
+            df: (count > 0) as u32,
+            total: count as u64,
+        };
+        self.table
+            .insert_unique(table_hash(hash), entry, |e| table_hash(e.key.hash()));
+        Ok(id)
     }
 
     /// Move the table's contents into arrays by id, and drop the table.
     fn finish(&mut self) {
         let n = self.n as usize;
-        self.spans = vec![(0, 0); n];
+        self.keys = vec![K::default(); n];
         self.df = vec![0; n];
         self.total = vec![0; n];
         for e in std::mem::take(&mut self.table) {
             let i = e.id as usize;
-            self.spans[i] = (e.start, e.len);
+            self.keys[i] = e.key;
             self.df[i] = e.df;
             self.total[i] = e.total;
         }
     }
 }
 
-/// The distinct terms of one document with their counts: the term text lives in `arena`.
-struct DocTerms {
-    arena: String,
-    /// (hash, start in arena, byte length, count), one per distinct term, sorted by hash.
-    terms: Vec<(u64, u32, u32, u32)>,
-    /// How many of the terms fall in each shard.
-    per_shard: [u32; SHARDS],
+impl Shard<UnitKey> {
+    fn text(&self, k: UnitKey) -> &str {
+        &self.arena[k.start as usize..(k.start + k.len) as usize]
+    }
+
+    /// Intern this shard's units of `docs`, in document order; returns their local ids in the
+    /// order met.
+    fn intern_units(&mut self, s: usize, docs: &[DocGrams], max: u32) -> Result<Vec<u32>> {
+        let mut ids = Vec::new();
+        for g in docs {
+            for &j in g.shard_part(s) {
+                let k = g.units[j as usize];
+                let term = &g.arena[k.start as usize..(k.start + k.len) as usize];
+                let id = self.add(
+                    k.hash,
+                    g.counts[0][j as usize],
+                    max,
+                    |e, arena| {
+                        e.hash == k.hash
+                            && &arena[e.start as usize..(e.start + e.len) as usize] == term
+                    },
+                    |arena| {
+                        let start = u32::try_from(arena.len())
+                            .ok()
+                            .filter(|at| at.checked_add(k.len).is_some())
+                            .ok_or_else(too_many)?;
+                        arena.push_str(term);
+                        Ok(UnitKey { start, ..k })
+                    },
+                )?;
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
 }
 
-impl DocTerms {
-    fn count(analyzer: &Analyzer, text: &str) -> DocTerms {
-        // Sized for the terms' bytes (an n-gram repeats n tokens), so they rarely grow: a
-        // reallocation costs a copy and, on fresh memory, page faults.
-        let (lo, hi) = analyzer.config().ngram_range;
-        let mut arena = String::with_capacity(text.len() * (lo..=hi).sum::<usize>() + 16);
-        let mut occ: Vec<(u64, u32, u32, u32)> = Vec::with_capacity(text.len() / 2 + 16);
-        analyzer.for_each_term(text, |t| {
-            occ.push((hash_term(t), arena.len() as u32, t.len() as u32, 1));
-            arena.push_str(t);
-        });
-        let slice = |&(_, s, l, _): &(u64, u32, u32, u32)| &arena[s as usize..(s + l) as usize];
-        // By hash, then by term where one hash holds different terms (a 64-bit collision:
-        // in practice never, so the terms are compared only within runs of one hash).
-        occ.sort_unstable_by_key(|o| o.0);
-        let mut i = 0;
-        while i < occ.len() {
-            let run = occ[i..].partition_point(|o| o.0 == occ[i].0);
-            if occ[i + 1..i + run]
-                .iter()
-                .any(|o| slice(o) != slice(&occ[i]))
-            {
-                occ[i..i + run].sort_unstable_by(|a, b| slice(a).cmp(slice(b)));
+impl Shard<u64> {
+    /// Intern this shard's n-grams of length `level` of `docs`, in document order; returns their
+    /// local ids in the order met.
+    fn intern_pairs(
+        &mut self,
+        s: usize,
+        docs: &[DocGrams],
+        level: usize,
+        max: u32,
+    ) -> Result<Vec<u32>> {
+        let mut ids = Vec::new();
+        for g in docs {
+            for &j in g.shard_part(s) {
+                let key = g.keys[j as usize];
+                let count = g.counts[level - 1][j as usize];
+                ids.push(self.add(mix(key), count, max, |&e, _| e == key, |_| Ok(key))?);
             }
-            i += run;
         }
-        occ.dedup_by(|o, first| {
-            let same = o.0 == first.0 && slice(o) == slice(first);
-            if same {
-                first.3 += 1;
+        Ok(ids)
+    }
+}
+
+/// Per-thread buffers for [`DocGrams::count`], kept from one document to the next.
+#[derive(Default)]
+struct Scratch {
+    units: HashTable<u32>,
+    pairs: Vec<HashTable<u32>>,
+    /// `at[k - 1][p]`: the local id of the window of k units at position p of the sequence.
+    at: Vec<Vec<u32>>,
+}
+
+/// One document's distinct n-grams, by length (level), with local ids: level 1 holds the
+/// distinct units, level k >= 2 the distinct windows of k units as pairs (window of the first
+/// k - 1, last unit). Then, while the block is interned, their provisional ids.
+struct DocGrams {
+    /// The distinct units' text.
+    arena: String,
+    /// Level 1: each unit's place in `arena`.
+    units: Vec<UnitKey>,
+    /// Level k >= 2 at k - 2: `prefix local id << 32 | unit local id`, by local id.
+    pairs: Vec<Vec<u64>>,
+    /// Level k at k - 1: how many times each n-gram is a term of the document (0: it is only
+    /// the start of longer ones), by local id.
+    counts: Vec<Vec<u32>>,
+    /// Level k at k - 1: provisional ids, by local id, once the level is interned.
+    names: Vec<Vec<u32>>,
+    /// The level being interned: its keys in provisional ids (levels >= 2), and its local ids
+    /// grouped by shard, shard s's at `order[bounds[s]..bounds[s + 1]]`.
+    keys: Vec<u64>,
+    order: Vec<u32>,
+    bounds: [u32; SHARDS + 1],
+}
+
+impl DocGrams {
+    fn count(analyzer: &Analyzer, text: &str, levels: usize, scratch: &mut Scratch) -> DocGrams {
+        let mut g = DocGrams {
+            arena: String::with_capacity(text.len() / 2 + 16),
+            units: Vec::new(),
+            pairs: vec![Vec::new(); levels - 1],
+            counts: vec![Vec::new(); levels],
+            names: vec![Vec::new(); levels],
+            keys: Vec::new(),
+            order: Vec::new(),
+            bounds: [0; SHARDS + 1],
+        };
+        let Scratch {
+            units: unit_table,
+            pairs: pair_tables,
+            at,
+        } = scratch;
+        unit_table.clear();
+        pair_tables.resize_with(levels - 1, HashTable::new);
+        pair_tables.iter_mut().for_each(HashTable::clear);
+        at.resize_with(levels, Vec::new);
+        analyzer.for_each_sequence(text, |seq| {
+            at[0].clear();
+            for &u in seq {
+                let hash = hash_term(u);
+                let (arena, keys) = (&g.arena, &g.units);
+                let found = unit_table.find(hash, |&id| {
+                    let k = keys[id as usize];
+                    k.hash == hash && &arena[k.start as usize..(k.start + k.len) as usize] == u
+                });
+                let id = match found {
+                    Some(&id) => id,
+                    None => {
+                        let id = g.units.len() as u32;
+                        g.units.push(UnitKey {
+                            hash,
+                            start: g.arena.len() as u32,
+                            len: u.len() as u32,
+                        });
+                        g.arena.push_str(u);
+                        g.counts[0].push(0);
+                        let keys = &g.units;
+                        unit_table.insert_unique(hash, id, |&i| keys[i as usize].hash);
+                        id
+                    }
+                };
+                at[0].push(id);
             }
-            same
+            for k in 2..=levels.min(seq.len()) {
+                let (done, rest) = at.split_at_mut(k - 1);
+                let (first, prev, cur) = (&done[0], &done[k - 2], &mut rest[0]);
+                cur.clear();
+                let table = &mut pair_tables[k - 2];
+                let keys = &mut g.pairs[k - 2];
+                let counts = &mut g.counts[k - 1];
+                for p in 0..prev.len() - 1 {
+                    let key = ((prev[p] as u64) << 32) | first[p + k - 1] as u64;
+                    let h = mix(key);
+                    let id = match table.find(h, |&id| keys[id as usize] == key) {
+                        Some(&id) => id,
+                        None => {
+                            let id = keys.len() as u32;
+                            keys.push(key);
+                            counts.push(0);
+                            table.insert_unique(h, id, |&i| mix(keys[i as usize]));
+                            id
+                        }
+                    };
+                    cur.push(id);
+                }
+            }
+            let counts = &mut g.counts;
+            analyzer.for_each_window(seq.len(), |k, p| counts[k - 1][at[k - 1][p] as usize] += 1);
         });
-        let mut per_shard = [0u32; SHARDS];
-        occ.iter().for_each(|o| per_shard[shard_of(o.0)] += 1);
-        DocTerms {
-            arena,
-            terms: occ,
-            per_shard,
+        g
+    }
+
+    /// Prepare `level` for interning: its keys in provisional ids, its ids grouped by shard.
+    fn group(&mut self, level: usize) {
+        let m = self.counts[level - 1].len();
+        let shards: Vec<u8> = if level == 1 {
+            self.units.iter().map(|k| shard_of(k.hash) as u8).collect()
+        } else {
+            let (names, first) = (&self.names[level - 2], &self.names[0]);
+            self.keys.clear();
+            self.keys.extend(self.pairs[level - 2].iter().map(|&p| {
+                ((names[(p >> 32) as usize] as u64) << 32) | first[p as u32 as usize] as u64
+            }));
+            self.keys.iter().map(|&k| shard_of(mix(k)) as u8).collect()
+        };
+        let mut bounds = [0u32; SHARDS + 1];
+        shards.iter().for_each(|&s| bounds[s as usize + 1] += 1);
+        for s in 0..SHARDS {
+            bounds[s + 1] += bounds[s];
         }
+        let mut next = bounds;
+        self.order.clear();
+        self.order.resize(m, 0);
+        for (j, &s) in shards.iter().enumerate() {
+            self.order[next[s as usize] as usize] = j as u32;
+            next[s as usize] += 1;
+        }
+        self.bounds = bounds;
+    }
+
+    /// The local ids of the level being interned that fall in shard `s`.
+    fn shard_part(&self, s: usize) -> &[u32] {
+        &self.order[self.bounds[s] as usize..self.bounds[s + 1] as usize]
+    }
+
+    /// Record the provisional ids of `level`: shard s's part takes `local[s][cursor[s]..]`.
+    fn name(&mut self, level: usize, local: &[Vec<u32>], cursor: [usize; SHARDS], code: IdCode) {
+        let names = &mut self.names[level - 1];
+        names.clear();
+        names.resize(self.counts[level - 1].len(), 0);
+        for (s, ids) in local.iter().enumerate() {
+            let part = &self.order[self.bounds[s] as usize..self.bounds[s + 1] as usize];
+            for (&j, &l) in part.iter().zip(&ids[cursor[s]..]) {
+                names[j as usize] = code.named(level, s, l);
+            }
+        }
+    }
+
+    /// The document's terms: (provisional id, count).
+    fn row(&self) -> Vec<(u32, u32)> {
+        let mut row = Vec::with_capacity(self.counts.iter().map(Vec::len).sum());
+        for (counts, names) in self.counts.iter().zip(&self.names) {
+            for (&c, &id) in counts.iter().zip(names) {
+                if c > 0 {
+                    row.push((id, c));
+                }
+            }
+        }
+        row
     }
 }
 
@@ -971,6 +1269,7 @@ impl TfidfVectorizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::AnalyzerKind;
 
     fn corpus() -> Vec<&'static str> {
         vec![
@@ -1107,6 +1406,119 @@ mod tests {
             assert_eq!(v1.vocabulary(), v2.vocabulary());
             assert_eq!(s1, s2);
             assert_eq!(columns, rows.transpose_as(|v| v as f32));
+        }
+    }
+
+    /// Random documents over a small vocabulary (so that n-grams repeat across documents), with
+    /// non-ASCII words, CJK, punctuation and one-letter words.
+    fn random_corpus(n: usize, seed: u64) -> Vec<String> {
+        let words = [
+            "the",
+            "resistance",
+            "occupation",
+            "Axis",
+            "of",
+            "talks",
+            "gaza",
+            "دمشق",
+            "москва",
+            "ceasefire",
+            "I",
+            "a",
+            "don't",
+            "ab",
+            "北京",
+            "U.S.",
+            "x1",
+            "—",
+            "Zionist",
+            "the",
+        ];
+        let mut seed = seed;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        (0..n)
+            .map(|_| {
+                let len = (next() % 40) as usize;
+                let picked: Vec<&str> = (0..len)
+                    .map(|_| words[(next() % words.len() as u64) as usize])
+                    .collect();
+                picked.join(" ")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fitted_counts_are_the_analyzers_terms() {
+        // The fit interns n-grams as pairs of ids; the analyzer (used to score) builds them as
+        // text. Both must give the same terms and counts: checked against a plain count of
+        // `for_each_term`, for word and char_wb n-gram ranges, with and without pruning.
+        let docs = random_corpus(300, 0x2545_F491_4F6C_DD1D);
+        let configs = [
+            (AnalyzerKind::Word, (1, 1)),
+            (AnalyzerKind::Word, (1, 2)),
+            (AnalyzerKind::Word, (2, 3)),
+            (AnalyzerKind::Word, (1, 4)),
+            (AnalyzerKind::Word, (3, 3)),
+            (AnalyzerKind::CharWb, (2, 5)),
+            (AnalyzerKind::CharWb, (1, 3)),
+            (AnalyzerKind::CharWb, (4, 6)),
+        ];
+        for (kind, ngram_range) in configs {
+            for (min_df, max_df) in [(1, 1.0), (2, 1.0), (2, 0.3), (1, 0.05)] {
+                let params = TfidfParams {
+                    analyzer: AnalyzerConfig {
+                        kind,
+                        ngram_range,
+                        ..Default::default()
+                    },
+                    min_df: DfLimit::Count(min_df),
+                    max_df: DfLimit::Fraction(max_df),
+                    ..Default::default()
+                };
+                let case = format!("{kind:?} {ngram_range:?} min_df {min_df} max_df {max_df}");
+                let analyzer = Analyzer::new(params.analyzer.clone()).unwrap();
+                let mut df: FxHashMap<String, usize> = FxHashMap::default();
+                for d in &docs {
+                    let mut seen = rustc_hash::FxHashSet::default();
+                    analyzer.for_each_term(d, |t| {
+                        if seen.insert(t.to_string()) {
+                            *df.entry(t.to_string()).or_insert(0) += 1;
+                        }
+                    });
+                }
+                let mut expected: Vec<&String> = df
+                    .iter()
+                    .filter(|(_, &c)| c >= min_df && c as f64 <= max_df * docs.len() as f64)
+                    .map(|(t, _)| t)
+                    .collect();
+                expected.sort();
+                if expected.is_empty() {
+                    let err = params.fit_transform(&docs).unwrap_err();
+                    assert!(matches!(err, Error::EmptyVocabulary { .. }), "{case}");
+                    continue;
+                }
+                let (v, m, stats) = params.fit_transform(&docs).unwrap();
+                assert_eq!(stats.n_terms_seen, df.len(), "{case}");
+                assert_eq!(
+                    v.vocabulary().iter().collect::<Vec<_>>(),
+                    expected,
+                    "{case}"
+                );
+                for (i, d) in docs.iter().enumerate() {
+                    let row = v.transform(d);
+                    let (ix, val) = m.row(i);
+                    assert_eq!(
+                        (ix, val),
+                        (&row.indices[..], &row.values[..]),
+                        "{case}: doc {i}"
+                    );
+                }
+            }
         }
     }
 

@@ -359,58 +359,82 @@ impl Analyzer {
         f(&tokens)
     }
 
-    /// Call `emit` once for every term occurrence of `text`, in document order for each n.
-    /// The `&str` is only valid during the call.
+    /// Call `emit` once for every term occurrence of `text`. A term is a window of consecutive
+    /// units of one sequence (see [`Analyzer::for_each_sequence`] and
+    /// [`Analyzer::for_each_window`]), its units joined by [`Analyzer::separator`]. The `&str` is
+    /// only valid during the call.
     pub fn for_each_term(&self, text: &str, mut emit: impl FnMut(&str)) {
-        let (lo, hi) = self.config.ngram_range;
-        let kind = self.config.kind;
-        self.with_tokens(text, |tokens| {
-            let mut buf = String::new();
-            match kind {
-                AnalyzerKind::Word => {
-                    for n in lo..=hi {
-                        if n == 1 {
-                            tokens.iter().for_each(|t| emit(t));
-                            continue;
-                        }
-                        for window in tokens.windows(n) {
-                            buf.clear();
-                            for (i, t) in window.iter().enumerate() {
-                                if i > 0 {
-                                    buf.push(' ');
-                                }
-                                buf.push_str(t);
-                            }
-                            emit(&buf);
-                        }
-                    }
+        let sep = self.separator();
+        let mut buf = String::new();
+        self.for_each_sequence(text, |units| {
+            self.for_each_window(units.len(), |n, start| {
+                if n == 1 {
+                    emit(units[start]);
+                    return;
                 }
-                AnalyzerKind::CharWb => {
-                    let mut chars: Vec<char> = Vec::new();
-                    for token in tokens {
-                        chars.clear();
-                        chars.push(' ');
-                        chars.extend(token.chars());
-                        chars.push(' ');
-                        for n in lo..=hi {
-                            // As scikit-learn's char_wb: a padded word no longer than n is one
-                            // n-gram, counted once (not again for each larger n).
-                            if chars.len() <= n {
-                                buf.clear();
-                                buf.extend(chars.iter());
-                                emit(&buf);
-                                break;
-                            }
-                            for window in chars.windows(n) {
-                                buf.clear();
-                                buf.extend(window.iter());
-                                emit(&buf);
-                            }
-                        }
+                buf.clear();
+                for (i, unit) in units[start..start + n].iter().enumerate() {
+                    if i > 0 {
+                        buf.push_str(sep);
                     }
+                    buf.push_str(unit);
+                }
+                emit(&buf);
+            })
+        })
+    }
+
+    /// Call `f` on each sequence of units whose windows are the terms of `text`: for word
+    /// n-grams, one sequence of all the tokens; for char_wb, one sequence per token, the
+    /// characters of the token padded with a space on each side.
+    pub(crate) fn for_each_sequence(&self, text: &str, mut f: impl FnMut(&[&str])) {
+        let kind = self.config.kind;
+        self.with_tokens(text, |tokens| match kind {
+            AnalyzerKind::Word => {
+                let units: Vec<&str> = tokens.iter().map(|t| &**t).collect();
+                f(&units);
+            }
+            AnalyzerKind::CharWb => {
+                let mut padded = String::new();
+                let mut bounds: Vec<usize> = Vec::new();
+                for token in tokens {
+                    padded.clear();
+                    padded.push(' ');
+                    padded.push_str(token);
+                    padded.push(' ');
+                    bounds.clear();
+                    bounds.extend(padded.char_indices().map(|(i, _)| i));
+                    bounds.push(padded.len());
+                    let units: Vec<&str> = bounds.windows(2).map(|w| &padded[w[0]..w[1]]).collect();
+                    f(&units);
                 }
             }
         })
+    }
+
+    /// Call `f(n, start)` for each term window of a sequence of `len` units (units
+    /// `start..start + n`), in the order terms are emitted: for each n of the n-gram range,
+    /// every window of n units. For char_wb, as scikit-learn's, a padded word no longer than n is
+    /// one term (its whole length), counted once, and larger n add nothing.
+    pub(crate) fn for_each_window(&self, len: usize, mut f: impl FnMut(usize, usize)) {
+        let (lo, hi) = self.config.ngram_range;
+        for n in lo..=hi {
+            if self.config.kind == AnalyzerKind::CharWb && len <= n {
+                f(len, 0);
+                return;
+            }
+            for start in 0..(len + 1).saturating_sub(n) {
+                f(n, start);
+            }
+        }
+    }
+
+    /// What joins the units of a term: a space between words, nothing between characters.
+    pub(crate) fn separator(&self) -> &'static str {
+        match self.config.kind {
+            AnalyzerKind::Word => " ",
+            AnalyzerKind::CharWb => "",
+        }
     }
 
     /// All term occurrences of `text`, in the order [`Analyzer::for_each_term`] emits them.
