@@ -239,7 +239,12 @@ pub struct TfidfVectorizer {
     idf: Vec<f64>,
     /// Term ids by the hash of their term (the terms themselves live only in `vocabulary`).
     index: HashTable<u32>,
+    /// The tf weight of the counts 0..TF_TABLE: a logarithm per non-zero (twice, with the row's
+    /// norm) was most of the time it took to weigh a training matrix.
+    tf: Vec<f64>,
 }
+
+const TF_TABLE: u32 = 64;
 
 /// Documents are analysed in parallel within blocks of this many, blocks merged in order.
 const BLOCK: usize = 512;
@@ -656,6 +661,15 @@ impl Counted {
             values,
         };
         (self.vectorizer, matrix, stats)
+    }
+}
+
+/// The tf of a term counted `c` times: `1 + ln(c)` with sublinear tf, else `c`.
+fn tf_weight(sublinear: bool, c: u32) -> f64 {
+    if sublinear {
+        1.0 + (c as f64).ln()
+    } else {
+        c as f64
     }
 }
 
@@ -1114,12 +1128,16 @@ impl TfidfVectorizer {
             }
             index.insert_unique(h, i as u32, |&id| hashes[id as usize]);
         }
+        let tf = (0..TF_TABLE)
+            .map(|c| tf_weight(params.sublinear_tf, c))
+            .collect();
         let v = TfidfVectorizer {
             params,
             analyzer,
             vocabulary,
             idf,
             index,
+            tf,
         };
         (v, duplicate)
     }
@@ -1222,10 +1240,9 @@ impl TfidfVectorizer {
     /// counts' length).
     /// tf × idf of a term counted `c` times, before normalisation.
     fn raw_weight(&self, id: u32, c: u32) -> f64 {
-        let tf = if self.params.sublinear_tf {
-            1.0 + (c as f64).ln()
-        } else {
-            c as f64
+        let tf = match self.tf.get(c as usize) {
+            Some(&tf) => tf,
+            None => tf_weight(self.params.sublinear_tf, c),
         };
         tf * self.idf[id as usize]
     }
