@@ -17,6 +17,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
 use crate::text::{Analyzer, AnalyzerConfig};
@@ -237,8 +238,9 @@ pub struct TfidfVectorizer {
     analyzer: Analyzer,
     vocabulary: Vec<String>,
     idf: Vec<f64>,
-    /// Term ids by the hash of their term (the terms themselves live only in `vocabulary`).
-    index: HashTable<u32>,
+    /// Term ids by the hash of their term (the terms themselves live only in `vocabulary`),
+    /// built on first use: fitting never looks a term up.
+    index: OnceLock<HashTable<u32>>,
     /// The tf weight of the counts 0..TF_TABLE: a logarithm per non-zero (twice, with the row's
     /// norm) was most of the time it took to weigh a training matrix.
     tf: Vec<f64>,
@@ -434,7 +436,16 @@ impl TfidfParams {
             .collect();
         let df = |id: u32| df_of(code.group(id))[code.local(id) as usize];
         let total = |id: u32| total_of(code.group(id))[code.local(id) as usize];
-        kept.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        kept.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        // Every term is one window of units joined by the separator, and units hold no
+        // separator, so two distinct windows never give the same term.
+        if let Some(w) = kept.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(Error::param(
+                "vocabulary",
+                format!("{:?}", w[0].0),
+                "the same term was counted as two different n-grams (a bug: please report it)",
+            ));
+        }
         if let Some(m) = self.max_features {
             if kept.len() > m {
                 let mut order: Vec<usize> = (0..kept.len()).collect();
@@ -473,17 +484,7 @@ impl TfidfParams {
         }
         drop((units, pairs));
 
-        // Every term is one window of units joined by the separator, and units hold no
-        // separator, so two distinct windows never give the same term.
-        let (vectorizer, duplicate) =
-            TfidfVectorizer::build(self.clone(), analyzer, vocabulary, idf);
-        if let Some(term) = duplicate {
-            return Err(Error::param(
-                "vocabulary",
-                term,
-                "the same term was counted as two different n-grams (a bug: please report it)",
-            ));
-        }
+        let vectorizer = TfidfVectorizer::build(self.clone(), analyzer, vocabulary, idf);
         // Each row is renumbered in place (pruned terms dropped, sorted by new id), in parallel.
         let remapped = |id: u32| remap[code.group(id)][code.local(id) as usize];
         doc_terms.par_iter_mut().for_each(|terms| {
@@ -1107,13 +1108,28 @@ fn hash_term(t: &str) -> u64 {
 }
 
 impl TfidfVectorizer {
-    /// Assemble a vectorizer; also returns a term found twice in `vocabulary`, if any.
+    /// Assemble a vectorizer; its index is built when first needed.
     fn build(
         params: TfidfParams,
         analyzer: Analyzer,
         vocabulary: Vec<String>,
         idf: Vec<f64>,
-    ) -> (Self, Option<String>) {
+    ) -> Self {
+        let tf = (0..TF_TABLE)
+            .map(|c| tf_weight(params.sublinear_tf, c))
+            .collect();
+        TfidfVectorizer {
+            params,
+            analyzer,
+            vocabulary,
+            idf,
+            index: OnceLock::new(),
+            tf,
+        }
+    }
+
+    /// The index of `vocabulary`, and a term found twice in it, if any.
+    fn build_index(vocabulary: &[String]) -> (HashTable<u32>, Option<String>) {
         let mut index = HashTable::with_capacity(vocabulary.len());
         let mut duplicate = None;
         let hashes: Vec<u64> = vocabulary.par_iter().map(|t| hash_term(t)).collect();
@@ -1128,18 +1144,7 @@ impl TfidfVectorizer {
             }
             index.insert_unique(h, i as u32, |&id| hashes[id as usize]);
         }
-        let tf = (0..TF_TABLE)
-            .map(|c| tf_weight(params.sublinear_tf, c))
-            .collect();
-        let v = TfidfVectorizer {
-            params,
-            analyzer,
-            vocabulary,
-            idf,
-            index,
-            tf,
-        };
-        (v, duplicate)
+        (index, duplicate)
     }
 
     /// Rebuild a vectorizer from saved parts, checking every invariant: the analyzer config is
@@ -1161,7 +1166,7 @@ impl TfidfVectorizer {
                 format!("idf of term {:?} must be finite and >= 1", vocabulary[i]),
             ));
         }
-        let (v, duplicate) = Self::build(params, analyzer, vocabulary, idf);
+        let (index, duplicate) = Self::build_index(&vocabulary);
         if let Some(term) = duplicate {
             return Err(Error::param(
                 "vocabulary",
@@ -1169,6 +1174,8 @@ impl TfidfVectorizer {
                 "terms must be unique; this one occurs twice",
             ));
         }
+        let v = Self::build(params, analyzer, vocabulary, idf);
+        v.index.get_or_init(|| index);
         Ok(v)
     }
 
@@ -1200,6 +1207,7 @@ impl TfidfVectorizer {
     /// The id of a term, if it is in the vocabulary.
     pub fn term_id(&self, term: &str) -> Option<u32> {
         self.index
+            .get_or_init(|| Self::build_index(&self.vocabulary).0)
             .find(hash_term(term), |&id| self.vocabulary[id as usize] == term)
             .copied()
     }
