@@ -363,9 +363,9 @@ impl LogisticParams {
             Design::Transposed(xt) => {
                 let problem = Problem::new(xt, y, &sw, n_labels, self.c);
                 let dim = (n_cols + 1) * n_labels;
-                let (theta, report) = lbfgs(&problem, vec![0.0; dim], self, "multinomial");
-                let split = n_cols * n_labels;
-                (theta[..split].to_vec(), theta[split..].to_vec(), report)
+                let (mut theta, report) = lbfgs(&problem, vec![0.0; dim], self, "multinomial");
+                let bias = theta.split_off(n_cols * n_labels);
+                (theta, bias, report)
             }
             Design::Rows(x) => linfa_multinomial(x, y, &sw, n_labels, self)?,
         };

@@ -338,9 +338,11 @@ impl TfidfParams {
         // task in document order, so provisional ids do not depend on the thread count.
         let levels = analyzer.config().ngram_range.1;
         let code = IdCode::new(levels);
-        let mut units: Vec<Shard<UnitKey>> = (0..SHARDS).map(|_| Shard::default()).collect();
+        let count_totals = self.max_features.is_some();
+        let mut units: Vec<Shard<UnitKey>> =
+            (0..SHARDS).map(|_| Shard::new(count_totals)).collect();
         let mut pairs: Vec<Vec<Shard<u64>>> = (2..=levels)
-            .map(|_| (0..SHARDS).map(|_| Shard::default()).collect())
+            .map(|_| (0..SHARDS).map(|_| Shard::new(count_totals)).collect())
             .collect();
         let mut doc_terms: Vec<Vec<(u32, u32)>> = Vec::with_capacity(n);
         let mut rows: Vec<Vec<(u32, u32)>> = Vec::with_capacity(BLOCK);
@@ -803,10 +805,14 @@ struct Shard<K> {
     arena: String,
     /// Keys interned so far.
     n: u32,
-    /// Filled by [`Shard::finish`]: key, df and total count, by id.
+    /// Whether to count each term's occurrences over the corpus (`max_features` ranks by it).
+    /// They are kept beside the table, by id, so an entry of a bigram's table is 16 bytes.
+    count_totals: bool,
+    /// The total count of each term, by id, when `count_totals`.
+    total: Vec<u64>,
+    /// Filled by [`Shard::finish`]: key and df, by id.
     keys: Vec<K>,
     df: Vec<u32>,
-    total: Vec<u64>,
 }
 
 #[derive(Clone, Copy)]
@@ -814,7 +820,6 @@ struct Entry<K> {
     key: K,
     id: u32,
     df: u32,
-    total: u64,
 }
 
 fn too_many() -> Error {
@@ -826,6 +831,13 @@ fn too_many() -> Error {
 }
 
 impl<K: Key> Shard<K> {
+    fn new(count_totals: bool) -> Self {
+        Shard {
+            count_totals,
+            ..Shard::default()
+        }
+    }
+
     /// Count a key that one document holds `count` times as a term (0: only as the start of
     /// longer terms), found by `is` (given the arena) or else made by `new` (which may extend
     /// the arena); returns its local id.
@@ -840,7 +852,9 @@ impl<K: Key> Shard<K> {
         let Shard { table, arena, .. } = self;
         if let Some(e) = table.find_mut(table_hash(hash), |e| is(&e.key, arena.as_str())) {
             e.df += (count > 0) as u32;
-            e.total += count as u64;
+            if self.count_totals {
+                self.total[e.id as usize] += count as u64;
+            }
             return Ok(e.id);
         }
         let id = self.n;
@@ -849,11 +863,13 @@ impl<K: Key> Shard<K> {
         }
         let key = new(&mut self.arena)?;
         self.n += 1;
+        if self.count_totals {
+            self.total.push(count as u64);
+        }
         let entry = Entry {
             key,
             id,
             df: (count > 0) as u32,
-            total: count as u64,
         };
         self.table
             .insert_unique(table_hash(hash), entry, |e| table_hash(e.key.hash()));
@@ -865,12 +881,10 @@ impl<K: Key> Shard<K> {
         let n = self.n as usize;
         self.keys = vec![K::default(); n];
         self.df = vec![0; n];
-        self.total = vec![0; n];
         for e in std::mem::take(&mut self.table) {
             let i = e.id as usize;
             self.keys[i] = e.key;
             self.df[i] = e.df;
-            self.total[i] = e.total;
         }
     }
 }
