@@ -338,11 +338,10 @@ impl Analyzer {
     /// Run `f` on the tokens of `text`. Tokens borrow from one lower-cased copy of the text, so
     /// nothing is allocated per token unless the stemmer changes it.
     fn with_tokens<R>(&self, text: &str, f: impl FnOnce(&[Cow<'_, str>]) -> R) -> R {
-        let normalized = normalize(text);
         let lowered = if self.config.lowercase {
-            lower(&normalized)
+            normalize_lower(text)
         } else {
-            Cow::Borrowed(&*normalized)
+            normalize(text)
         };
         let mut tokens: Vec<Cow<'_, str>> = Vec::new();
         for_each_word(&lowered, |word| {
@@ -445,17 +444,48 @@ impl Analyzer {
     }
 }
 
-/// Lower-case a whole text (no copy when it already is).
-fn lower<'a>(text: &'a str) -> Cow<'a, str> {
+/// [`normalize`], then lower-cased as `str::to_lowercase` does, in one pass over the text: runs
+/// of ASCII are copied and lower-cased as bytes, other characters folded, dropped or lower-cased
+/// one by one. (A text that needs no change is not copied.)
+fn normalize_lower(text: &str) -> Cow<'_, str> {
     if text.is_ascii() {
-        if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        return if text.bytes().any(|b| b.is_ascii_uppercase()) {
             Cow::Owned(text.to_ascii_lowercase())
         } else {
             Cow::Borrowed(text)
-        }
-    } else {
-        Cow::Owned(text.to_lowercase())
+        };
     }
+    let nfc: Cow<'_, str> = if is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.nfc().collect())
+    };
+    if nfc.contains('Σ') {
+        // Capital sigma lower-cases by its context (final ς or σ): str::to_lowercase knows how.
+        return Cow::Owned(normalize(&nfc).to_lowercase());
+    }
+    let mut out = String::with_capacity(nfc.len());
+    let mut rest: &str = &nfc;
+    loop {
+        let ascii = rest
+            .bytes()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        let start = out.len();
+        out.push_str(&rest[..ascii]);
+        out[start..].make_ascii_lowercase();
+        rest = &rest[ascii..];
+        let Some(c) = rest.chars().next() else {
+            break;
+        };
+        rest = &rest[c.len_utf8()..];
+        if is_apostrophe(c) {
+            out.push('\'');
+        } else if !is_dropped(c) {
+            out.extend(c.to_lowercase());
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// NFC, without Arabic diacritics (harakat) and tatweel, typographic apostrophes folded to `'`.
@@ -704,6 +734,18 @@ mod tests {
         ];
         for (input, expected) in table {
             assert_eq!(&a.tokens(input), expected, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn one_pass_normalisation_equals_normalize_then_lowercase() {
+        let reference = |t: &str| normalize(t).to_lowercase();
+        let alphabet = "aZ ’‘ʼ＇'ًٌـ Σσς İIÉée\u{301}北АДдÑ.ΣΑ";
+        for text in random_texts(alphabet, 0x5DEE_CE66_D1CE_4E5B) {
+            assert_eq!(normalize_lower(&text), reference(&text), "{text:?}");
+        }
+        for text in random_texts("aZ Éée\u{301}’.", 0x2545_F491_4F6C_DD1D) {
+            assert_eq!(normalize_lower(&text), reference(&text), "{text:?}");
         }
     }
 
