@@ -1473,13 +1473,7 @@ mod tests {
             "Zionist",
             "the",
         ];
-        let mut seed = seed;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::text::xorshift(seed);
         (0..n)
             .map(|_| {
                 let len = (next() % 40) as usize;

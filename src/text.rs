@@ -644,6 +644,17 @@ fn is_cjk(c: char) -> bool {
         | '\u{20000}'..='\u{2FFFF}')
 }
 
+/// A xorshift64 generator with a fixed seed, for tests that draw random inputs.
+#[cfg(test)]
+pub(crate) fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -656,16 +667,19 @@ mod tests {
         .unwrap()
     }
 
+    fn char_wb(ngram: (usize, usize)) -> Analyzer {
+        Analyzer::new(AnalyzerConfig {
+            kind: AnalyzerKind::CharWb,
+            ngram_range: ngram,
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
     /// 20,000 strings of up to 23 characters drawn from `alphabet` (xorshift, fixed seed).
     fn random_texts(alphabet: &str, seed: u64) -> Vec<String> {
         let alphabet: Vec<char> = alphabet.chars().collect();
-        let mut seed = seed;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(seed);
         (0..20_000)
             .map(|_| {
                 let len = (next() % 24) as usize;
@@ -777,26 +791,14 @@ mod tests {
     fn char_wb_matches_sklearn() {
         // sklearn: TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3)).build_analyzer()("ab cde")
         // -> [' a', 'ab', 'b ', ' ab', 'ab ', ' c', 'cd', 'de', 'e ', ' cd', 'cde', 'de ']
-        let a = Analyzer::new(AnalyzerConfig {
-            kind: AnalyzerKind::CharWb,
-            ngram_range: (2, 3),
-            ..Default::default()
-        })
-        .unwrap();
         assert_eq!(
-            a.terms("ab cde"),
+            char_wb((2, 3)).terms("ab cde"),
             [" a", "ab", "b ", " ab", "ab ", " c", "cd", "de", "e ", " cd", "cde", "de "]
         );
         // A padded word no longer than n is one n-gram, counted once (" ab " not again for n = 5):
         // the same call with ngram_range=(2, 5).
-        let a = Analyzer::new(AnalyzerConfig {
-            kind: AnalyzerKind::CharWb,
-            ngram_range: (2, 5),
-            ..Default::default()
-        })
-        .unwrap();
         assert_eq!(
-            a.terms("ab cde"),
+            char_wb((2, 5)).terms("ab cde"),
             [
                 " a", "ab", "b ", " ab", "ab ", " ab ", " c", "cd", "de", "e ", " cd", "cde",
                 "de ", " cde", "cde ", " cde "
