@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::error::{Error, Result};
 
@@ -675,33 +676,64 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-/// Shortens `s` to at most `width` characters (an ellipsis marks the cut) and blanks control
+/// Shortens `s` to at most `width` terminal cells (an ellipsis marks the cut) and blanks control
 /// characters, so a label cannot break a text table.
 fn fit(s: &str, width: usize) -> String {
-    let clean: Vec<char> = s
+    let clean: String = s
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
-    if clean.len() <= width {
-        clean.into_iter().collect()
-    } else {
-        let mut out: String = clean[..width.saturating_sub(1)].iter().collect();
-        out.push('…');
-        out
+    if cells(&clean) <= width {
+        return clean;
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in clean.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width.saturating_sub(1) {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+/// The width of `s` in terminal cells: a CJK character takes two, a combining mark none.
+fn cells(s: &str) -> usize {
+    s.width()
+}
+
+/// Text in a table column padded by terminal cells, not characters, so that `{:<w$}` and `{:>w$}`
+/// line up Chinese, accented and Latin labels alike.
+struct Cell<'a>(&'a str);
+
+impl fmt::Display for Cell<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pad = f.width().unwrap_or(0).saturating_sub(cells(self.0));
+        let (before, after) = match f.align() {
+            Some(fmt::Alignment::Right) => (pad, 0),
+            Some(fmt::Alignment::Center) => (pad / 2, pad - pad / 2),
+            _ => (0, pad),
+        };
+        write!(f, "{:before$}{}{:after$}", "", self.0, "")
     }
 }
 
-/// Longest label shown in full in the text tables; longer ones are cut with an ellipsis.
+/// Longest label (in terminal cells) shown in full in the text tables; longer ones are cut with
+/// an ellipsis.
 const MAX_LABEL_WIDTH: usize = 32;
 /// Confusion-matrix columns are headed by label names when every name fits in this many
-/// characters, by the labels' numbers otherwise (the rows then show number and name).
+/// terminal cells, by the labels' numbers otherwise (the rows then show number and name).
 const MAX_COLUMN_HEADER: usize = 12;
 
 /// Text report in the layout of sklearn's `classification_report` (3 decimals): the per-label table
 /// with tp/fp/fn, the averages, the multi-label figures, notes on unknown labels and empty
-/// predictions, then the confusion matrix with label names as row and column headers. Labels longer
-/// than 32 characters are cut; when some column name exceeds 12 characters the columns are numbered
-/// instead and the rows carry the same numbers.
+/// predictions, then the confusion matrix with label names as row and column headers. Columns are
+/// measured in terminal cells (a CJK character takes two), labels wider than 32 cells are cut, and
+/// when some column name is wider than 12 cells the columns are numbered instead and the rows
+/// carry the same numbers.
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
@@ -730,7 +762,7 @@ impl fmt::Display for Report {
             .collect();
         let w = shown
             .iter()
-            .map(|s| s.chars().count())
+            .map(|s| cells(s))
             .chain(["weighted avg".len(), "subset accuracy".len()])
             .max()
             .unwrap_or(0);
@@ -743,8 +775,15 @@ impl fmt::Display for Report {
         for (name, m) in shown.iter().zip(&self.per_label) {
             writeln!(
                 f,
-                "{name:<w$}  {:>9.3}  {:>9.3}  {:>9.3}  {:>7}  {:>6}  {:>6}  {:>6}",
-                m.precision, m.recall, m.f1, m.support, m.tp, m.fp, m.fn_
+                "{:<w$}  {:>9.3}  {:>9.3}  {:>9.3}  {:>7}  {:>6}  {:>6}  {:>6}",
+                Cell(name),
+                m.precision,
+                m.recall,
+                m.f1,
+                m.support,
+                m.tp,
+                m.fp,
+                m.fn_
             )?;
         }
         writeln!(f)?;
@@ -805,9 +844,7 @@ impl fmt::Display for Report {
                     .confusion_columns
                     .clone()
                     .unwrap_or_else(|| self.labels.clone());
-                let numbered = columns
-                    .iter()
-                    .any(|c| c.chars().count() > MAX_COLUMN_HEADER);
+                let numbered = columns.iter().any(|c| cells(c) > MAX_COLUMN_HEADER);
                 let headers: Vec<String> = columns
                     .iter()
                     .enumerate()
@@ -836,13 +873,13 @@ impl fmt::Display for Report {
                 let max_count = matrix.iter().flatten().copied().max().unwrap_or(0);
                 let cw = headers
                     .iter()
-                    .map(|h| h.chars().count())
+                    .map(|h| cells(h))
                     .chain([max_count.to_string().len()])
                     .max()
                     .unwrap_or(1);
                 let rw = rows
                     .iter()
-                    .map(|r| r.chars().count())
+                    .map(|r| cells(r))
                     .chain(["gold \\ predicted".len()])
                     .max()
                     .unwrap_or(0);
@@ -852,11 +889,11 @@ impl fmt::Display for Report {
                 )?;
                 write!(f, "{:<rw$}", "gold \\ predicted")?;
                 for h in &headers {
-                    write!(f, "  {h:>cw$}")?;
+                    write!(f, "  {:>cw$}", Cell(h))?;
                 }
                 writeln!(f)?;
                 for (r, row) in rows.iter().zip(matrix) {
-                    write!(f, "{r:<rw$}")?;
+                    write!(f, "{:<rw$}", Cell(r))?;
                     for c in row {
                         write!(f, "  {c:>cw$}")?;
                     }
@@ -864,12 +901,7 @@ impl fmt::Display for Report {
                 }
             }
             ConfusionMatrix::MultiLabel(matrices) => {
-                let rw = shown
-                    .iter()
-                    .map(|s| s.chars().count())
-                    .chain([5])
-                    .max()
-                    .unwrap_or(5);
+                let rw = shown.iter().map(|s| cells(s)).chain([5]).max().unwrap_or(5);
                 let max_count = matrices
                     .iter()
                     .flatten()
@@ -887,8 +919,12 @@ impl fmt::Display for Report {
                 for (name, m) in shown.iter().zip(matrices) {
                     writeln!(
                         f,
-                        "{name:<rw$}  {:>cw$}  {:>cw$}  {:>cw$}  {:>cw$}",
-                        m[0][0], m[0][1], m[1][0], m[1][1]
+                        "{:<rw$}  {:>cw$}  {:>cw$}  {:>cw$}  {:>cw$}",
+                        Cell(name),
+                        m[0][0],
+                        m[0][1],
+                        m[1][0],
+                        m[1][1]
                     )?;
                 }
             }
@@ -1211,7 +1247,7 @@ impl fmt::Display for CvSummary {
         let w = self
             .metrics
             .iter()
-            .map(|(k, _)| k.chars().count())
+            .map(|(k, _)| cells(k))
             .chain(["metric".len()])
             .max()
             .unwrap_or(6);
@@ -1221,7 +1257,7 @@ impl fmt::Display for CvSummary {
         }
         writeln!(f)?;
         for (name, m) in &self.metrics {
-            write!(f, "{name:<w$}  {:>6.3}  {:>6.3}", m.mean, m.std)?;
+            write!(f, "{:<w$}  {:>6.3}  {:>6.3}", Cell(name), m.mean, m.std)?;
             for v in &m.values {
                 write!(f, "  {v:>6.3}")?;
             }
@@ -1556,6 +1592,50 @@ mod tests {
             let back: Report = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
             assert_eq!(back, r);
         }
+    }
+
+    #[test]
+    fn tables_line_up_by_terminal_cells() {
+        // Chinese characters take two cells, a combining accent none: padding by characters
+        // would shift the numbers of these rows against the Latin one.
+        let labels = s(&["经济", "se\u{301}curite\u{301}", "economy"]);
+        let truth = docs(&[
+            &["经济"],
+            &["se\u{301}curite\u{301}"],
+            &["economy"],
+            &["经济"],
+        ]);
+        let pred = docs(&[
+            &["经济"],
+            &["economy"],
+            &["economy"],
+            &["se\u{301}curite\u{301}"],
+        ]);
+        let text = evaluate(&labels, &truth, &pred, false).unwrap().to_string();
+        // Where the first figure of each per-label row starts, in cells.
+        let start = |label: &str| {
+            let line = text.lines().find(|l| l.starts_with(label)).unwrap();
+            let figure = line.find(|c: char| c.is_ascii_digit()).unwrap();
+            cells(&line[..figure])
+        };
+        let starts: Vec<usize> = labels.iter().map(|l| start(l)).collect();
+        assert!(
+            starts.iter().all(|&c| c == starts[0]),
+            "{starts:?} in\n{text}"
+        );
+        // Every row of the confusion matrix is as wide as its header row.
+        let matrix: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with("gold"))
+            .collect();
+        assert_eq!(matrix.len(), 4, "{text}");
+        assert!(
+            matrix.iter().all(|l| cells(l) == cells(matrix[0])),
+            "{text}"
+        );
+        // A label cut to fit is cut by cells too.
+        assert_eq!(fit("经济经济经济", 6), "经济…");
+        assert_eq!(cells(&fit("经济经济经济", 6)), 5);
     }
 
     #[test]
