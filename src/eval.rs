@@ -25,8 +25,19 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use crate::error::{Error, Result};
 
 /// Name of the extra confusion-matrix column that counts single-label documents for which the model
-/// predicted no label at all (an abstention, e.g. every probability below its threshold).
+/// predicted no label at all (an abstention, e.g. every probability below its threshold). Where a
+/// label already has this name, the column takes it with asterisks added (`(none)*`, ...).
 pub const NO_PREDICTION: &str = "(none)";
+
+/// The name of the no-prediction column: [`NO_PREDICTION`], with asterisks added until it is no
+/// label's name.
+fn no_prediction_column(labels: &[String]) -> String {
+    let mut name = NO_PREDICTION.to_string();
+    while labels.contains(&name) {
+        name.push('*');
+    }
+    name
+}
 
 /// Precision, recall, F1 and the underlying counts of one label.
 ///
@@ -145,8 +156,9 @@ pub struct Report {
     pub n_empty_predictions: usize,
     /// One entry per label of `labels`, same order.
     pub per_label: Vec<LabelMetrics>,
-    /// Single-label only: the column names of `confusion_matrix` (`labels`, plus [`NO_PREDICTION`]
-    /// when some prediction was empty).
+    /// Single-label only: the column names of `confusion_matrix` (`labels`, plus a last column
+    /// named [`NO_PREDICTION`], or that with asterisks where a label has the name, when some
+    /// prediction was empty).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confusion_columns: Option<Vec<String>>,
     /// See [`ConfusionMatrix`] for the two shapes.
@@ -395,7 +407,7 @@ pub fn evaluate(
         }
         let mut columns = report.labels.clone();
         if none_column.is_some() {
-            columns.push(NO_PREDICTION.to_string());
+            columns.push(no_prediction_column(&report.labels));
         }
         report.confusion_columns = Some(columns);
         report.confusion_matrix = ConfusionMatrix::SingleLabel(matrix);
@@ -851,7 +863,7 @@ impl fmt::Display for Report {
                     .map(|(j, c)| {
                         if !numbered {
                             fit(c, MAX_COLUMN_HEADER)
-                        } else if c == NO_PREDICTION && j == self.labels.len() {
+                        } else if j == self.labels.len() {
                             c.clone()
                         } else {
                             format!("[{j}]")
@@ -1592,6 +1604,22 @@ mod tests {
             let back: Report = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
             assert_eq!(back, r);
         }
+    }
+
+    #[test]
+    fn the_no_prediction_column_never_takes_a_labels_name() {
+        let labels = s(&["(none)", "(none)*", "other"]);
+        let truth = docs(&[&["(none)"], &["other"], &["(none)*"]]);
+        let pred = docs(&[&["(none)"], &[], &["other"]]);
+        let r = evaluate(&labels, &truth, &pred, false).unwrap();
+        let columns = r.confusion_columns.as_deref().unwrap();
+        assert_eq!(columns, ["(none)", "(none)*", "other", "(none)**"]);
+        // The abstention is counted in the last column, not in the label "(none)"'s.
+        let ConfusionMatrix::SingleLabel(m) = &r.confusion_matrix else {
+            panic!("single-label matrix expected")
+        };
+        assert_eq!(m[2], [0, 0, 0, 1]);
+        assert_eq!(m[0], [1, 0, 0, 0]);
     }
 
     #[test]
