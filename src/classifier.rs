@@ -548,7 +548,8 @@ impl ClassifierParams {
     }
 }
 
-/// Rounds of [`tune_on_probabilities`] at most; in practice it settles in two or three.
+/// Rounds of [`tune_on_probabilities`] at most (its documentation says 10); in practice it settles
+/// in two or three.
 const TUNING_ROUNDS: usize = 10;
 
 /// Per-label thresholds (and each label's F1 at its threshold) from the probabilities `probs[i][j]`
@@ -558,7 +559,7 @@ const TUNING_ROUNDS: usize = 10;
 /// no label passes gets its most probable label anyway, so a label need not lower its threshold to
 /// catch documents that rule already hands it: starting from the independent choice, each label in
 /// turn is re-tuned with those documents counted as predicted, until no threshold moves (at most
-/// [`TUNING_ROUNDS`] rounds). Deterministic: labels are visited in model order.
+/// 10 rounds). Deterministic: labels are visited in model order.
 pub fn tune_on_probabilities(
     probs: &[Vec<f64>],
     truth: &[Vec<bool>],

@@ -171,8 +171,8 @@ impl<T: Copy + Default + Send + Sync> CsrMatrix<T> {
         self.transpose_as(|x| x)
     }
 
-    /// The transpose with every value converted by `convert` (in parallel, see
-    /// [`fill_transposed`]).
+    /// The transpose with every value converted by `convert`, written in parallel over blocks
+    /// of columns (the result does not depend on the thread count).
     pub fn transpose_as<U: Copy + Default + Send + Sync>(
         &self,
         convert: impl Fn(T) -> U + Sync,

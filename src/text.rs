@@ -359,9 +359,9 @@ impl Analyzer {
     }
 
     /// Call `emit` once for every term occurrence of `text`. A term is a window of consecutive
-    /// units of one sequence (see [`Analyzer::for_each_sequence`] and
-    /// [`Analyzer::for_each_window`]), its units joined by [`Analyzer::separator`]. The `&str` is
-    /// only valid during the call.
+    /// units (words, or for char_wb the characters of one space-padded word), its units joined by
+    /// a space (words) or nothing (characters): for each n of the n-gram range, every window of n
+    /// units, in order. The `&str` is only valid during the call.
     pub fn for_each_term(&self, text: &str, mut emit: impl FnMut(&str)) {
         let sep = self.separator();
         let mut buf = String::new();
