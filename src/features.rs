@@ -825,7 +825,7 @@ struct Entry<K> {
 fn too_many() -> Error {
     Error::param(
         "vocabulary",
-        "over 4 GB of distinct terms",
+        "over 2^27 distinct n-grams of one length in one of 16 shards, or over 4 GB of word text in one",
         "the corpus has more distinct terms than framelens can index; raise --min-df or lower the n-gram range",
     )
 }
