@@ -822,11 +822,15 @@ struct Entry<K> {
     df: u32,
 }
 
-fn too_many() -> Error {
+/// The error for a corpus with more distinct n-grams than provisional ids can number (`max` of
+/// one length in one shard) or more unit text than a shard's arena can address.
+fn too_many(max: u32) -> Error {
     Error::param(
         "vocabulary",
-        "over 2^27 distinct n-grams of one length in one of 16 shards, or over 4 GB of word text in one",
-        "the corpus has more distinct terms than framelens can index; raise --min-df or lower the n-gram range",
+        format!(
+            "over {max} distinct n-grams of one length in one of {SHARDS} shards, or over 4 GB of word text in one"
+        ),
+        "the corpus has more distinct terms than framelens can count before pruning; lower the n-gram range (--ngram-range) or train on part of the corpus",
     )
 }
 
@@ -859,7 +863,7 @@ impl<K: Key> Shard<K> {
         }
         let id = self.n;
         if id >= max {
-            return Err(too_many());
+            return Err(too_many(max));
         }
         let key = new(&mut self.arena)?;
         self.n += 1;
@@ -914,7 +918,7 @@ impl Shard<UnitKey> {
                         let start = u32::try_from(arena.len())
                             .ok()
                             .filter(|at| at.checked_add(k.len).is_some())
-                            .ok_or_else(too_many)?;
+                            .ok_or_else(|| too_many(max))?;
                         arena.push_str(term);
                         Ok(UnitKey { start, ..k })
                     },
