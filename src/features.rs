@@ -392,21 +392,18 @@ impl TfidfParams {
         }
         units.par_iter_mut().for_each(Shard::finish);
         pairs.par_iter_mut().flatten().for_each(Shard::finish);
-        let units = units;
-        let pairs = pairs;
-        // The shards of group g = (level - 1) * SHARDS + shard, as provisional ids number them.
-        let df_of = |g: usize| -> &[u32] {
+        // The df and totals of the shard of group g = (level - 1) * SHARDS + shard, as
+        // provisional ids number them.
+        let counts_of = |g: usize| -> (&[u32], &[u64]) {
             match g / SHARDS {
-                0 => &units[g].df,
-                l => &pairs[l - 1][g % SHARDS].df,
+                0 => (&units[g].df, &units[g].total),
+                l => {
+                    let shard = &pairs[l - 1][g % SHARDS];
+                    (&shard.df, &shard.total)
+                }
             }
         };
-        let total_of = |g: usize| -> &[u64] {
-            match g / SHARDS {
-                0 => &units[g].total,
-                l => &pairs[l - 1][g % SHARDS].total,
-            }
-        };
+        let df_of = |g: usize| counts_of(g).0;
         let n_groups = levels * SHARDS;
         // Terms interned only as the start of longer ones have df 0: they are not terms.
         let n_terms_seen: usize = (0..n_groups)
@@ -437,7 +434,7 @@ impl TfidfParams {
             })
             .collect();
         let df = |id: u32| df_of(code.group(id))[code.local(id) as usize];
-        let total = |id: u32| total_of(code.group(id))[code.local(id) as usize];
+        let total = |id: u32| counts_of(code.group(id)).1[code.local(id) as usize];
         kept.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
         // Every term is one window of units joined by the separator, and units hold no
         // separator, so two distinct windows never give the same term.
@@ -752,7 +749,7 @@ fn write_term(
     let (g, local) = (code.group(id), code.local(id) as usize);
     let s = g % SHARDS;
     match g / SHARDS {
-        0 => out.push_str(units[s].text(units[s].keys[local])),
+        0 => out.push_str(units[s].keys[local].text(&units[s].arena)),
         l => {
             let key = pairs[l - 1][s].keys[local];
             write_term(units, pairs, code, sep, (key >> 32) as u32, out);
@@ -773,6 +770,13 @@ struct UnitKey {
     hash: u64,
     start: u32,
     len: u32,
+}
+
+impl UnitKey {
+    /// The unit's text in `arena`.
+    fn text(self, arena: &str) -> &str {
+        &arena[self.start as usize..(self.start + self.len) as usize]
+    }
 }
 
 impl Key for UnitKey {
@@ -894,10 +898,6 @@ impl<K: Key> Shard<K> {
 }
 
 impl Shard<UnitKey> {
-    fn text(&self, k: UnitKey) -> &str {
-        &self.arena[k.start as usize..(k.start + k.len) as usize]
-    }
-
     /// Intern this shard's units of `docs`, in document order; returns their local ids in the
     /// order met.
     fn intern_units(&mut self, s: usize, docs: &[DocGrams], max: u32) -> Result<Vec<u32>> {
@@ -905,15 +905,12 @@ impl Shard<UnitKey> {
         for g in docs {
             for &j in g.shard_part(s) {
                 let k = g.units[j as usize];
-                let term = &g.arena[k.start as usize..(k.start + k.len) as usize];
+                let term = k.text(&g.arena);
                 let id = self.add(
                     k.hash,
                     g.counts[0][j as usize],
                     max,
-                    |e, arena| {
-                        e.hash == k.hash
-                            && &arena[e.start as usize..(e.start + e.len) as usize] == term
-                    },
+                    |e, arena| e.hash == k.hash && e.text(arena) == term,
                     |arena| {
                         let start = u32::try_from(arena.len())
                             .ok()
@@ -1011,7 +1008,7 @@ impl DocGrams {
                 let (arena, keys) = (&g.arena, &g.units);
                 let found = unit_table.find(hash, |&id| {
                     let k = keys[id as usize];
-                    k.hash == hash && &arena[k.start as usize..(k.start + k.len) as usize] == u
+                    k.hash == hash && k.text(arena) == u
                 });
                 let id = match found {
                     Some(&id) => id,
@@ -1262,8 +1259,6 @@ impl TfidfVectorizer {
         row
     }
 
-    /// Term counts → sorted, weighted, normalised entries written to `ix` and `val` (both of the
-    /// counts' length).
     /// tf × idf of a term counted `c` times, before normalisation.
     fn raw_weight(&self, id: u32, c: u32) -> f64 {
         let tf = match self.tf.get(c as usize) {
