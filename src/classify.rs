@@ -16,17 +16,19 @@
 //!
 //! The solver is L-BFGS over the sparse loss and gradient (the training matrix is never made
 //! dense), in compact form, with its line search run on the margins `X d` of the search
-//! direction: an iteration reads the data exactly twice. The solver's copy of the data is the
-//! transposed matrix with f32 values (the passes are memory-bound, and 7 digits change no
-//! prediction on the reference corpora: BENCHMARKS.md). Each pass is parallel and deterministic: the margins are computed row by row, the
-//! gradient column by column from the transposed matrix, and sums are taken over fixed blocks in a
-//! fixed order, so the fitted weights are the same bits with any number of threads.
+//! direction: an iteration reads the data exactly twice. The solver's copy of the data is
+//! [`Columns`]: the matrix term by term, with its tf, idf and row norms apart and the many tf
+//! entries equal to 1 stored as document indices alone (the passes are memory-bound, so fewer
+//! bytes are faster). Each pass is parallel and deterministic: the margins are computed in fixed
+//! blocks of terms, the gradient term by term, and sums are taken over fixed blocks in a fixed
+//! order, so the fitted weights are the same bits with any number of threads.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+use crate::columns::{Columns, DocIndex, TermColumns};
 use crate::error::{Error, Result};
 use crate::features::CsrMatrix;
 
@@ -339,7 +341,7 @@ impl LogisticParams {
         let sw: Vec<f64> = y.iter().map(|&c| class_w[c]).collect();
 
         let n_cols = x.n_features();
-        let design = Design::new(x, self.solver);
+        let design = Design::new(x, self.solver)?;
         if n_labels == 2 {
             let yb: Vec<bool> = y.iter().map(|&c| c == 1).collect();
             let (w, b, report) = self.fit_binary(&design, &yb, &sw, "binary")?;
@@ -361,9 +363,7 @@ impl LogisticParams {
 
         let (weights, bias, report) = match &design {
             Design::Transposed(xt) => {
-                let problem = Problem::new(xt, y, &sw, n_labels, self.c);
-                let dim = (n_cols + 1) * n_labels;
-                let (mut theta, report) = lbfgs(&problem, vec![0.0; dim], self, "multinomial");
+                let (mut theta, report) = solve(xt, y, &sw, n_labels, self, "multinomial");
                 let bias = theta.split_off(n_cols * n_labels);
                 (theta, bias, report)
             }
@@ -416,7 +416,7 @@ impl LogisticParams {
             columns.push((yb, sw, name.clone()));
         }
         let n_cols = x.n_features();
-        let design = Design::new(x, self.solver);
+        let design = Design::new(x, self.solver)?;
         let fitted: Vec<(Vec<f64>, f64, SolverReport)> = columns
             .iter()
             .map(|(yb, sw, name)| self.fit_binary(&design, yb, sw, name))
@@ -453,8 +453,7 @@ impl LogisticParams {
     ) -> Result<(Vec<f64>, f64, SolverReport)> {
         match design {
             Design::Transposed(xt) => {
-                let problem = Problem::new(xt, y, sw, 1, self.c);
-                let (mut theta, report) = lbfgs(&problem, vec![0.0; xt.n_rows() + 1], self, name);
+                let (mut theta, report) = solve(xt, y, sw, 1, self, name);
                 let b = theta.pop().expect("bias is the last parameter");
                 Ok((theta, b, report))
             }
@@ -463,13 +462,12 @@ impl LogisticParams {
     }
 }
 
-/// A training matrix, one row per document: as rows, or already transposed (one row per
-/// feature) with f32 values, the form the L-BFGS solver reads
-/// ([`crate::features::TfidfParams::fit_columns`] writes it directly).
+/// A training matrix, one row per document: as rows, or already as the [`Columns`] the L-BFGS
+/// solver reads ([`crate::features::TfidfParams::fit_columns`] writes them directly).
 #[derive(Debug, Clone, PartialEq)]
 pub enum TrainingMatrix {
     Rows(CsrMatrix),
-    Columns(CsrMatrix<f32>),
+    Columns(Columns),
 }
 
 impl From<CsrMatrix> for TrainingMatrix {
@@ -483,7 +481,7 @@ impl TrainingMatrix {
     pub fn n_documents(&self) -> usize {
         match self {
             TrainingMatrix::Rows(x) => x.n_rows(),
-            TrainingMatrix::Columns(xt) => xt.n_cols,
+            TrainingMatrix::Columns(xt) => xt.n_docs(),
         }
     }
 
@@ -491,32 +489,56 @@ impl TrainingMatrix {
     pub fn n_features(&self) -> usize {
         match self {
             TrainingMatrix::Rows(x) => x.n_cols,
-            TrainingMatrix::Columns(xt) => xt.n_rows(),
+            TrainingMatrix::Columns(xt) => xt.n_terms(),
         }
     }
 }
 
-/// The training matrix in the form the solver reads: its transpose with f32 values for L-BFGS
-/// (the rows are then dropped, so training never holds both), the rows themselves for linfa
-/// (made dense there).
+/// The training matrix in the form the solver reads: [`Columns`] for L-BFGS (the rows are then
+/// dropped, so training never holds both), the rows themselves for linfa (made dense there).
 enum Design {
-    Transposed(CsrMatrix<f32>),
+    Transposed(Columns),
     Rows(CsrMatrix),
 }
 
 impl Design {
-    fn new(x: TrainingMatrix, solver: Solver) -> Design {
-        match (x, solver) {
-            (TrainingMatrix::Rows(x), Solver::Lbfgs) => {
-                Design::Transposed(x.transpose_as(|v| v as f32))
-            }
+    fn new(x: TrainingMatrix, solver: Solver) -> Result<Design> {
+        Ok(match (x, solver) {
+            (TrainingMatrix::Rows(x), Solver::Lbfgs) => Design::Transposed(Columns::from_rows(&x)?),
             (TrainingMatrix::Columns(xt), Solver::Lbfgs) => Design::Transposed(xt),
             (TrainingMatrix::Rows(x), Solver::Linfa) => Design::Rows(x),
-            (TrainingMatrix::Columns(xt), Solver::Linfa) => {
-                Design::Rows(xt.transpose_as(|v| v as f64))
-            }
-        }
+            (TrainingMatrix::Columns(xt), Solver::Linfa) => Design::Rows(xt.to_rows()),
+        })
     }
+}
+
+/// Fit one problem with L-BFGS from zero: k margins per document (k = 1: binary labels).
+fn solve<Y: Label>(
+    xt: &Columns,
+    y: &[Y],
+    sw: &[f64],
+    k: usize,
+    params: &LogisticParams,
+    name: &str,
+) -> (Vec<f64>, SolverReport) {
+    let theta = vec![0.0; (xt.n_terms() + 1) * k];
+    let (theta, report, order) = match xt {
+        Columns::Narrow(x) => {
+            let (theta, report) = lbfgs(&Problem::new(x, y, sw, k, params.c), theta, params, name);
+            (theta, report, x.order())
+        }
+        Columns::Wide(x) => {
+            let (theta, report) = lbfgs(&Problem::new(x, y, sw, k, params.c), theta, params, name);
+            (theta, report, x.order())
+        }
+    };
+    // The solver's weights are in the matrix's term order; the biases follow them.
+    let mut out = theta.clone();
+    for (p, &j) in order.iter().enumerate() {
+        let j = j as usize;
+        out[j * k..(j + 1) * k].copy_from_slice(&theta[p * k..(p + 1) * k]);
+    }
+    (out, report)
 }
 
 fn check_targets(x: &TrainingMatrix, n: usize) -> Result<()> {
@@ -586,11 +608,11 @@ impl Label for bool {
     }
 }
 
-/// One logistic-regression problem over the transposed training matrix. `Problem<usize>` is the
-/// multinomial loss (labels 0..k; parameters W, feature-major n_cols × k, then b); `Problem<bool>`
-/// the binary loss (k = 1; parameters w then b).
-struct Problem<'a, Y> {
-    xt: &'a CsrMatrix<f32>,
+/// One logistic-regression problem over the training matrix's [`TermColumns`]. `Problem<usize>`
+/// is the multinomial loss (labels 0..k; parameters W, term-major n_terms × k, then b);
+/// `Problem<bool>` the binary loss (k = 1; parameters w then b).
+struct Problem<'a, Y, I> {
+    xt: &'a TermColumns<I>,
     blocks: Vec<(usize, usize)>,
     y: &'a [Y],
     sw: &'a [f64],
@@ -600,10 +622,10 @@ struct Problem<'a, Y> {
     work: std::sync::Mutex<Workspace>,
 }
 
-impl<'a, Y> Problem<'a, Y> {
-    fn new(xt: &'a CsrMatrix<f32>, y: &'a [Y], sw: &'a [f64], k: usize, c: f64) -> Self {
-        let blocks = feature_blocks(xt);
-        let work = Workspace::new(xt.n_cols, k, blocks.len());
+impl<'a, Y, I: DocIndex> Problem<'a, Y, I> {
+    fn new(xt: &'a TermColumns<I>, y: &'a [Y], sw: &'a [f64], k: usize, c: f64) -> Self {
+        let blocks = term_blocks(xt);
+        let work = Workspace::new(xt.n_docs(), k, blocks.len());
         Problem {
             xt,
             blocks,
@@ -617,13 +639,13 @@ impl<'a, Y> Problem<'a, Y> {
     }
 }
 
-impl<Y: Label> Objective for Problem<'_, Y> {
+impl<Y: Label, I: DocIndex> Objective for Problem<'_, Y, I> {
     fn margins_len(&self) -> usize {
-        self.xt.n_cols * self.k
+        self.xt.n_docs() * self.k
     }
 
     fn n_weights(&self) -> usize {
-        self.xt.n_rows() * self.k
+        self.xt.n_terms() * self.k
     }
 
     fn reg(&self) -> f64 {
@@ -661,30 +683,37 @@ impl<Y: Label> Objective for Problem<'_, Y> {
     fn gradient(&self, z: &[f64], theta: &[f64], grad: &mut [f64]) -> f64 {
         let k = self.k;
         let (w, _) = theta.split_at(self.n_weights());
+        let norm = self.xt.doc_norm();
         let mut guard = self.work.lock().unwrap_or_else(|e| e.into_inner());
         let resid = &mut guard.resid;
-        // Residuals r_ik = s_i ∂loss/∂z_ik / S, and the loss, block by block.
-        let losses: Vec<f64> = resid
+        // Residuals r_ik = s_i ∂loss/∂z_ik / S, their sums (the biases' gradient) and the loss,
+        // block by block; then r_ik / N_i, what the terms' gradient sums.
+        let parts: Vec<(f64, Vec<f64>)> = resid
             .par_chunks_mut(ROW_BLOCK * k)
             .zip(z.par_chunks(ROW_BLOCK * k))
             .enumerate()
             .map(|(blk, (out, z))| {
                 let mut sum = 0.0;
+                let mut bias = vec![0.0; k];
                 for (r, (out, z)) in out.chunks_mut(k).zip(z.chunks(k)).enumerate() {
                     let i = blk * ROW_BLOCK + r;
                     let si = self.sw[i];
                     sum += si * self.y[i].loss(z, out);
                     let scale = si / self.s;
-                    out.iter_mut().for_each(|o| *o *= scale);
+                    for (o, b) in out.iter_mut().zip(&mut bias) {
+                        *o *= scale;
+                        *b += *o;
+                        *o /= norm[i];
+                    }
                 }
-                sum
+                (sum, bias)
             })
             .collect();
-        let loss: f64 = losses.iter().sum();
+        let loss: f64 = parts.iter().map(|p| p.0).sum();
         let (gw, gb) = grad.split_at_mut(self.n_weights());
-        transpose_times(self.xt, resid, k, gw);
+        transpose_times(self.xt, &self.blocks, resid, k, gw);
         let reg = self.reg();
-        let parts: Vec<f64> = gw
+        let sums: Vec<f64> = gw
             .par_chunks_mut(VEC_BLOCK)
             .zip(w.par_chunks(VEC_BLOCK))
             .map(|(g, w)| {
@@ -692,10 +721,10 @@ impl<Y: Label> Objective for Problem<'_, Y> {
                 lane_sums(w.len(), |i| [w[i] * w[i]])[0]
             })
             .collect();
-        let ww: f64 = parts.iter().sum();
+        let ww: f64 = sums.iter().sum();
         gb.iter_mut().for_each(|g| *g = 0.0);
-        for row in resid.chunks(k) {
-            gb.iter_mut().zip(row).for_each(|(g, r)| *g += r);
+        for (_, bias) in &parts {
+            gb.iter_mut().zip(bias).for_each(|(g, b)| *g += b);
         }
         loss / self.s + 0.5 * reg * ww
     }
@@ -705,17 +734,27 @@ impl<Y: Label> Objective for Problem<'_, Y> {
     fn preconditioner(&self) -> Vec<f64> {
         let k = self.k;
         let reg = self.reg();
+        // x_ij² = t² S_j² / N_i²: the documents' part first.
+        let q: Vec<f64> = self
+            .sw
+            .iter()
+            .zip(self.xt.doc_norm())
+            .map(|(s, n)| s / (n * n))
+            .collect();
         let mut p = vec![0.0; self.n_weights() + k];
         p[..self.n_weights()]
             .par_chunks_mut(k)
             .enumerate()
             .for_each(|(j, pj)| {
-                let (rows, vals) = self.xt.row(j);
-                let col: f64 = rows
-                    .iter()
-                    .zip(vals)
-                    .map(|(&i, &v)| self.sw[i as usize] * (v as f64) * (v as f64))
-                    .sum();
+                let (ones, docs, vals) = self.xt.term(j);
+                let t: f64 = ones.iter().map(|&i| q[i.index()]).sum::<f64>()
+                    + docs
+                        .iter()
+                        .zip(vals)
+                        .map(|(&i, &v)| (v as f64) * (v as f64) * q[i.index()])
+                        .sum::<f64>();
+                let scale = self.xt.term_scale()[j];
+                let col = scale * scale * t;
                 pj.iter_mut()
                     .for_each(|p| *p = 1.0 / (reg + 0.25 * col / self.s));
             });
@@ -725,7 +764,7 @@ impl<Y: Label> Objective for Problem<'_, Y> {
 }
 
 #[cfg(test)]
-impl<Y: Label> Problem<'_, Y> {
+impl<Y: Label, I: DocIndex> Problem<'_, Y, I> {
     /// Objective and gradient at `theta` (margins computed afresh).
     fn eval(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
         let mut z = vec![0.0; self.margins_len()];
@@ -734,31 +773,22 @@ impl<Y: Label> Problem<'_, Y> {
     }
 }
 
-/// Feature ranges of roughly equal non-zeros, at most `FEATURE_BLOCKS` of them. They depend only
-/// on the data, never on the thread count, so the margins are summed in the same order always.
-fn feature_blocks(xt: &CsrMatrix<f32>) -> Vec<(usize, usize)> {
-    const FEATURE_BLOCKS: usize = 32;
-    let d = xt.n_rows();
-    let per_block = xt.nnz().div_ceil(FEATURE_BLOCKS).max(1);
-    let mut blocks = Vec::with_capacity(FEATURE_BLOCKS + 1);
-    let mut start = 0;
-    for j in 0..d {
-        if xt.indptr[j + 1] - xt.indptr[start] >= per_block {
-            blocks.push((start, j + 1));
-            start = j + 1;
-        }
-    }
-    if start < d || blocks.is_empty() {
-        blocks.push((start, d));
-    }
-    blocks
+/// Term ranges of roughly equal non-zeros, at most `TERM_BLOCKS` of them. They depend only on
+/// the data, never on the thread count, so the margins are summed in the same order always.
+fn term_blocks<I: DocIndex>(xt: &TermColumns<I>) -> Vec<(usize, usize)> {
+    const TERM_BLOCKS: usize = 32;
+    crate::columns::balanced_ranges(
+        (0..xt.n_terms()).map(|j| xt.term_nnz(j) as u64),
+        TERM_BLOCKS,
+    )
 }
 
-/// Margins `Z = X W + b` (n × k, row-major) from the transposed matrix: W is read in order and
-/// the scattered writes go to Z, which is small enough to stay in cache. Each feature block adds
-/// into its own copy of Z (`partial`); the copies are summed in block order (deterministic).
-fn margins_into(
-    xt: &CsrMatrix<f32>,
+/// Margins `Z = X W + b = N⁻¹ T (S W) + b` (n × k, row-major) from the matrix's terms: W is read
+/// in order and the scattered writes go to Z, which is small enough to stay in cache. Each block
+/// of terms adds into its own copy of Z (`partial`); the copies are summed in block order
+/// (deterministic), then divided by the documents' norms.
+fn margins_into<I: DocIndex>(
+    xt: &TermColumns<I>,
     blocks: &[(usize, usize)],
     w: &[f64],
     b: &[f64],
@@ -776,35 +806,50 @@ fn margins_into(
                 if wj.iter().all(|&x| x == 0.0) {
                     continue;
                 }
-                let (rows, vals) = xt.row(j);
+                let term = xt.term(j);
+                let scale = xt.term_scale()[j];
                 match k {
-                    1 => scatter_row::<1>(rows, vals, wj, z),
-                    2 => scatter_row::<2>(rows, vals, wj, z),
-                    3 => scatter_row::<3>(rows, vals, wj, z),
-                    4 => scatter_row::<4>(rows, vals, wj, z),
+                    1 => scatter_term::<1, I>(term, wj, scale, z),
+                    2 => scatter_term::<2, I>(term, wj, scale, z),
+                    3 => scatter_term::<3, I>(term, wj, scale, z),
+                    4 => scatter_term::<4, I>(term, wj, scale, z),
                     _ => {
-                        for (&i, &v) in rows.iter().zip(vals) {
-                            let zi = &mut z[i as usize * k..(i as usize + 1) * k];
-                            zi.iter_mut().zip(wj).for_each(|(z, w)| *z += v as f64 * w);
+                        let u: Vec<f64> = wj.iter().map(|w| w * scale).collect();
+                        let (ones, docs, vals) = term;
+                        let entries = ones
+                            .iter()
+                            .map(|&i| (i, 1.0))
+                            .chain(docs.iter().zip(vals).map(|(&i, &v)| (i, v as f64)));
+                        for (i, t) in entries {
+                            let zi = &mut z[i.index() * k..(i.index() + 1) * k];
+                            zi.iter_mut().zip(&u).for_each(|(z, u)| *z += t * u);
                         }
                     }
                 }
             }
         });
-    z.iter_mut()
-        .zip(b.iter().cycle())
-        .for_each(|(z, b)| *z = *b);
-    for p in partial.iter() {
-        z.par_chunks_mut(VEC_BLOCK)
-            .zip(p.par_chunks(VEC_BLOCK))
-            .for_each(|(z, p)| z.iter_mut().zip(p).for_each(|(z, p)| *z += p));
-    }
+    let norm = xt.doc_norm();
+    z.par_chunks_mut(ROW_BLOCK * k)
+        .enumerate()
+        .for_each(|(blk, zc)| {
+            let (lo, len) = (blk * ROW_BLOCK * k, zc.len());
+            zc.iter_mut().for_each(|v| *v = 0.0);
+            for p in partial.iter() {
+                zc.iter_mut()
+                    .zip(&p[lo..lo + len])
+                    .for_each(|(z, p)| *z += p);
+            }
+            for (r, zr) in zc.chunks_mut(k).enumerate() {
+                let n = norm[blk * ROW_BLOCK + r];
+                zr.iter_mut().zip(b).for_each(|(z, b)| *z = b + *z / n);
+            }
+        });
 }
 
 /// Buffers reused by every evaluation of one problem: allocating them afresh each time cost more
 /// (page faults) than the arithmetic.
 struct Workspace {
-    /// One margin matrix per feature block.
+    /// One margin matrix per block of terms.
     partial: Vec<Vec<f64>>,
     /// The residuals (n × k).
     resid: Vec<f64>,
@@ -819,87 +864,138 @@ impl Workspace {
     }
 }
 
-/// `z[i] += v w` for the non-zeros (i, v) of one feature, with the feature's K weights `w`.
+/// One term's entries of T: documents where it is 1, documents and values of the others.
+type Term<'a, I> = (&'a [I], &'a [I], &'a [f32]);
+
+/// `z[i] += t S_j w` for the entries (i, t) of one term j, with the term's K weights `w`.
 #[inline(always)]
-fn scatter_row<const K: usize>(rows: &[u32], vals: &[f32], w: &[f64], z: &mut [f64]) {
-    let w: [f64; K] = w.try_into().expect("K weights");
-    for (&i, &v) in rows.iter().zip(vals) {
-        let zi: &mut [f64; K] = (&mut z[i as usize * K..(i as usize + 1) * K])
+fn scatter_term<const K: usize, I: DocIndex>(
+    (ones, docs, vals): Term<'_, I>,
+    w: &[f64],
+    scale: f64,
+    z: &mut [f64],
+) {
+    let u: [f64; K] = std::array::from_fn(|c| w[c] * scale);
+    for &i in ones {
+        let zi: &mut [f64; K] = (&mut z[i.index() * K..(i.index() + 1) * K])
             .try_into()
             .expect("K margins");
         for c in 0..K {
-            zi[c] += v as f64 * w[c];
+            zi[c] += u[c];
+        }
+    }
+    for (&i, &v) in docs.iter().zip(vals) {
+        let zi: &mut [f64; K] = (&mut z[i.index() * K..(i.index() + 1) * K])
+            .try_into()
+            .expect("K margins");
+        for c in 0..K {
+            zi[c] += v as f64 * u[c];
         }
     }
 }
 
-/// `out = Xᵀ R` for a residual matrix R (n × k, row-major), using the transposed matrix so each
-/// output entry is a sum over one feature's non-zeros: parallel over features and independent
-/// of the thread count.
-fn transpose_times(xt: &CsrMatrix<f32>, resid: &[f64], k: usize, out: &mut [f64]) {
-    const FEATURE_BLOCK: usize = 4096;
-    out.par_chunks_mut(FEATURE_BLOCK * k)
-        .enumerate()
-        .for_each(|(blk, out)| {
-            for (r, g) in out.chunks_mut(k).enumerate() {
-                let (rows, vals) = xt.row(blk * FEATURE_BLOCK + r);
-                match k {
-                    1 => g[0] = gather_row_1(rows, vals, resid),
-                    2 => gather_row::<2>(rows, vals, resid, g),
-                    3 => gather_row::<3>(rows, vals, resid, g),
-                    4 => gather_row::<4>(rows, vals, resid, g),
-                    _ => {
-                        g.iter_mut().for_each(|g| *g = 0.0);
-                        for (&i, &v) in rows.iter().zip(vals) {
-                            let ri = &resid[i as usize * k..(i as usize + 1) * k];
-                            g.iter_mut().zip(ri).for_each(|(g, r)| *g += v as f64 * r);
-                        }
+/// `out = Xᵀ R = S Tᵀ (N⁻¹ R)` for residuals already divided by the norms (n × k, row-major):
+/// each output entry is a sum over one term's entries, so the pass is parallel over terms and
+/// independent of the thread count.
+fn transpose_times<I: DocIndex>(
+    xt: &TermColumns<I>,
+    blocks: &[(usize, usize)],
+    resid: &[f64],
+    k: usize,
+    out: &mut [f64],
+) {
+    // Each block of terms (about equal entries) writes its own part of `out`.
+    let mut parts = Vec::with_capacity(blocks.len());
+    let mut rest = out;
+    for &(lo, hi) in blocks {
+        let (part, tail) = std::mem::take(&mut rest).split_at_mut((hi - lo) * k);
+        rest = tail;
+        parts.push((lo, part));
+    }
+    parts.into_par_iter().for_each(|(lo, out)| {
+        for (r, g) in out.chunks_mut(k).enumerate() {
+            let j = lo + r;
+            let term = xt.term(j);
+            match k {
+                1 => g[0] = gather_term_1(term, resid),
+                2 => gather_term::<2, I>(term, resid, g),
+                3 => gather_term::<3, I>(term, resid, g),
+                4 => gather_term::<4, I>(term, resid, g),
+                _ => {
+                    g.iter_mut().for_each(|g| *g = 0.0);
+                    let (ones, docs, vals) = term;
+                    let entries = ones
+                        .iter()
+                        .map(|&i| (i, 1.0))
+                        .chain(docs.iter().zip(vals).map(|(&i, &v)| (i, v as f64)));
+                    for (i, t) in entries {
+                        let ri = &resid[i.index() * k..(i.index() + 1) * k];
+                        g.iter_mut().zip(ri).for_each(|(g, r)| *g += t * r);
                     }
                 }
             }
-        });
+            let scale = xt.term_scale()[j];
+            g.iter_mut().for_each(|g| *g *= scale);
+        }
+    });
 }
 
-/// `Σ v r[i]` over one feature's non-zeros, in four interleaved partial sums: one running sum
-/// waits a full floating-point latency per term, four keep the core busy. The order is fixed, so
-/// the result does not depend on threads.
+/// `Σ t r[i]` over one term's entries, each kind in four interleaved partial sums: one running
+/// sum waits a full floating-point latency per term, four keep the core busy. The order is
+/// fixed, so the result does not depend on threads.
 #[inline(always)]
-fn gather_row_1(rows: &[u32], vals: &[f32], resid: &[f64]) -> f64 {
+fn gather_term_1<I: DocIndex>((ones, docs, vals): Term<'_, I>, resid: &[f64]) -> f64 {
     let mut acc = [0.0f64; 4];
-    let (rc, vc) = (rows.chunks_exact(4), vals.chunks_exact(4));
-    let (rr, vr) = (rc.remainder(), vc.remainder());
-    for (i, v) in rc.zip(vc) {
+    let oc = ones.chunks_exact(4);
+    let mut tail: f64 = oc.remainder().iter().map(|&i| resid[i.index()]).sum();
+    for i in oc {
         for lane in 0..4 {
-            acc[lane] += v[lane] as f64 * resid[i[lane] as usize];
+            acc[lane] += resid[i[lane].index()];
         }
     }
-    let mut tail = 0.0;
-    for (&i, &v) in rr.iter().zip(vr) {
-        tail += v as f64 * resid[i as usize];
+    let mut vacc = [0.0f64; 4];
+    let (dc, vc) = (docs.chunks_exact(4), vals.chunks_exact(4));
+    for (&i, &v) in dc.remainder().iter().zip(vc.remainder()) {
+        tail += v as f64 * resid[i.index()];
     }
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+    for (i, v) in dc.zip(vc) {
+        for lane in 0..4 {
+            vacc[lane] += v[lane] as f64 * resid[i[lane].index()];
+        }
+    }
+    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((vacc[0] + vacc[1]) + (vacc[2] + vacc[3])) + tail
 }
 
-/// `g = Σ v R[i, ·]` over one feature's non-zeros for K classes, two interleaved partial sums.
+/// `g = Σ t R[i, ·]` over one term's entries for K classes.
 #[inline(always)]
-fn gather_row<const K: usize>(rows: &[u32], vals: &[f32], resid: &[f64], g: &mut [f64]) {
-    let mut acc = [[0.0f64; K]; 2];
-    let (rc, vc) = (rows.chunks_exact(2), vals.chunks_exact(2));
-    let (rr, vr) = (rc.remainder(), vc.remainder());
-    let r_of = |i: u32| -> &[f64; K] {
-        (&resid[i as usize * K..(i as usize + 1) * K])
+fn gather_term<const K: usize, I: DocIndex>(
+    (ones, docs, vals): Term<'_, I>,
+    resid: &[f64],
+    g: &mut [f64],
+) {
+    let r_of = |i: I| -> &[f64; K] {
+        (&resid[i.index() * K..(i.index() + 1) * K])
             .try_into()
             .expect("K residuals")
     };
-    for (i, v) in rc.zip(vc) {
+    // Two interleaved partial sums over the ones, then the others.
+    let mut acc = [[0.0f64; K]; 2];
+    let pairs = ones.chunks_exact(2);
+    for &i in pairs.remainder() {
+        let r = r_of(i);
+        for c in 0..K {
+            acc[1][c] += r[c];
+        }
+    }
+    for i in pairs {
         for lane in 0..2 {
             let r = r_of(i[lane]);
             for c in 0..K {
-                acc[lane][c] += v[lane] as f64 * r[c];
+                acc[lane][c] += r[c];
             }
         }
     }
-    for (&i, &v) in rr.iter().zip(vr) {
+    for (&i, &v) in docs.iter().zip(vals) {
         let r = r_of(i);
         for c in 0..K {
             acc[0][c] += v as f64 * r[c];
@@ -1527,7 +1623,9 @@ mod tests {
     #[test]
     fn gradient_matches_finite_differences() {
         let (x, y) = toy(40, 3);
-        let xt = x.transpose_as(|v| v as f32);
+        let Columns::Narrow(xt) = Columns::from_rows(&x).unwrap() else {
+            panic!("40 documents take 16-bit indices")
+        };
         let sw: Vec<f64> = (0..40).map(|i| 1.0 + (i % 3) as f64 * 0.5).collect();
         let problem = Problem::new(&xt, &y, &sw, 3, 1.0 / 0.3);
         let dim = 7 * 3;
@@ -1546,6 +1644,77 @@ mod tests {
             let fm = problem.eval(&tp, &mut scratch);
             let fd = (fp - fm) / (2.0 * h);
             assert!((fd - g[i]).abs() < 1e-6, "coordinate {i}: {fd} vs {}", g[i]);
+        }
+    }
+
+    #[test]
+    fn factored_columns_give_the_objective_gradient_and_preconditioner_of_the_rows() {
+        // The vectorizer's columns keep tf, idf and row norms apart, and store the terms in
+        // their own order; the problem must be the one the rows define.
+        let docs = [
+            "the occupation forces and the resistance movement of the people",
+            "the people the people resist the occupation and its forces",
+            "markets rally as the central bank holds rates steady",
+            "the central bank raises rates and markets fall",
+            "resistance fighters and the people stand against the occupation",
+            "rates rates rates: the bank and the markets",
+        ];
+        let params = crate::features::TfidfParams {
+            min_df: crate::features::DfLimit::Count(1),
+            ..Default::default()
+        };
+        let (_, rows, _) = params.fit_transform(&docs).unwrap();
+        let (_, columns, _) = params.fit_columns(&docs).unwrap();
+        let (Columns::Narrow(a), Columns::Narrow(b)) =
+            (columns, Columns::from_rows(&rows).unwrap())
+        else {
+            panic!("6 documents take 16-bit indices")
+        };
+        assert_ne!(
+            a.order(),
+            b.order(),
+            "the two orders differ, so the test maps them"
+        );
+        let (y, sw) = ([0usize, 0, 1, 1, 0, 2], [1.0, 0.5, 2.0, 1.0, 1.5, 1.0]);
+        let (k, d) = (3, rows.n_cols);
+        // Weights by term id, then laid out in each matrix's order.
+        let by_id: Vec<f64> = (0..(d + 1) * k)
+            .map(|i| ((i * 7 % 13) as f64 - 6.0) / 5.0)
+            .collect();
+        let laid_out = |order: &[u32]| -> Vec<f64> {
+            let mut theta = by_id.clone();
+            for (p, &j) in order.iter().enumerate() {
+                let j = j as usize;
+                theta[p * k..(p + 1) * k].copy_from_slice(&by_id[j * k..(j + 1) * k]);
+            }
+            theta
+        };
+        let back = |order: &[u32], v: &[f64]| -> Vec<f64> {
+            let mut out = v.to_vec();
+            for (p, &j) in order.iter().enumerate() {
+                let j = j as usize;
+                out[j * k..(j + 1) * k].copy_from_slice(&v[p * k..(p + 1) * k]);
+            }
+            out
+        };
+        let (pa, pb) = (
+            Problem::new(&a, &y, &sw, k, 2.0),
+            Problem::new(&b, &y, &sw, k, 2.0),
+        );
+        let (mut ga, mut gb) = (vec![0.0; by_id.len()], vec![0.0; by_id.len()]);
+        let fa = pa.eval(&laid_out(a.order()), &mut ga);
+        let fb = pb.eval(&laid_out(b.order()), &mut gb);
+        assert!((fa - fb).abs() <= 1e-6 * fb.abs(), "{fa} vs {fb}");
+        let (ga, gb) = (back(a.order(), &ga), back(b.order(), &gb));
+        for (i, (u, v)) in ga.iter().zip(&gb).enumerate() {
+            assert!((u - v).abs() <= 1e-6 * v.abs().max(1e-3), "{i}: {u} vs {v}");
+        }
+        let (qa, qb) = (
+            back(a.order(), &pa.preconditioner()),
+            back(b.order(), &pb.preconditioner()),
+        );
+        for (u, v) in qa.iter().zip(&qb) {
+            assert!((u - v).abs() <= 1e-6 * v.abs(), "{u} vs {v}");
         }
     }
 

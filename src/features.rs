@@ -19,6 +19,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
+use crate::columns::{balanced_ranges, Columns};
 use crate::error::{Error, Result};
 use crate::text::{Analyzer, AnalyzerConfig};
 
@@ -291,26 +292,25 @@ impl TfidfParams {
             .into_rows())
     }
 
-    /// As [`TfidfParams::fit_transform`], with the matrix transposed (one row per term, listing
-    /// the documents that hold it) and its values in f32: the form the L-BFGS solver reads,
-    /// written directly, without the document rows in between. The values are those of
-    /// `fit_transform`'s matrix, rounded to f32.
+    /// As [`TfidfParams::fit_transform`], with the matrix as [`Columns`]: term by term, its tf,
+    /// idf and row norms apart, the form the L-BFGS solver reads, written directly without the
+    /// document rows in between. [`Columns::to_rows`] gives `fit_transform`'s matrix back (to
+    /// f32 rounding of the tf values other than 1).
     pub fn fit_columns<S: AsRef<str> + Sync>(
         &self,
         docs: &[S],
-    ) -> Result<(TfidfVectorizer, CsrMatrix<f32>, VocabularyStats)> {
+    ) -> Result<(TfidfVectorizer, Columns, VocabularyStats)> {
         let mut refs: Vec<&str> = docs.iter().map(|d| d.as_ref()).collect();
-        Ok(self.fit_impl(&mut refs, |_| {})?.into_columns())
+        self.fit_impl(&mut refs, |_| {})?.into_columns()
     }
 
     /// As [`TfidfParams::fit_columns`], freeing each text as soon as it has been analysed.
     pub fn fit_columns_owned(
         &self,
         mut docs: Vec<String>,
-    ) -> Result<(TfidfVectorizer, CsrMatrix<f32>, VocabularyStats)> {
-        Ok(self
-            .fit_impl(&mut docs, |d| *d = String::new())?
-            .into_columns())
+    ) -> Result<(TfidfVectorizer, Columns, VocabularyStats)> {
+        self.fit_impl(&mut docs, |d| *d = String::new())?
+            .into_columns()
     }
 
     /// `release` is called on each document once it is no longer needed.
@@ -529,17 +529,10 @@ fn fill_transposed<'r, E: Sync + 'r, U: Copy + Default + Send + Sync>(
     let nnz = indptr[d];
     let (mut indices, mut values) = (zeroed::<u32>(nnz), zeroed::<U>(nnz));
     // Output rows lo..hi per block.
-    let per_block = nnz.div_ceil(rayon::current_num_threads().max(1)).max(1);
-    let mut ranges = Vec::new();
-    let mut lo = 0;
-    while lo < d {
-        let mut hi = lo + 1;
-        while hi < d && indptr[hi] - indptr[lo] < per_block {
-            hi += 1;
-        }
-        ranges.push((lo, hi));
-        lo = hi;
-    }
+    let ranges = balanced_ranges(
+        indptr.windows(2).map(|w| (w[1] - w[0]) as u64),
+        rayon::current_num_threads(),
+    );
     let lengths = ranges.iter().map(|&(lo, hi)| indptr[hi] - indptr[lo]);
     let parts = split_lengths(lengths, &mut indices, &mut values);
     ranges
@@ -592,7 +585,7 @@ fn split_lengths<'a, U>(
 
 /// Output arrays of `len` zeros, zeroed in parallel (zeroing fresh memory is mostly page faults,
 /// which then happen on every core).
-fn zeroed<T: Copy + Default + Send + Sync>(len: usize) -> Vec<T> {
+pub(crate) fn zeroed<T: Copy + Default + Send + Sync>(len: usize) -> Vec<T> {
     let mut v = Vec::with_capacity(len);
     v.par_extend(rayon::iter::repeat_n(T::default(), len));
     v
@@ -629,38 +622,26 @@ impl Counted {
         (vectorizer, matrix, stats)
     }
 
-    /// The matrix as term rows (the transpose) with f32 values, equal to
-    /// `into_rows().transpose_as(|v| v as f32)`, written in parallel by [`fill_transposed`].
-    fn into_columns(self) -> (TfidfVectorizer, CsrMatrix<f32>, VocabularyStats) {
+    /// The matrix as [`Columns`]: the tf of each count, the idf and the row norms, the
+    /// divisors [`TfidfVectorizer::weigh_into`] uses.
+    fn into_columns(self) -> Result<(TfidfVectorizer, Columns, VocabularyStats)> {
         let vectorizer = &self.vectorizer;
-        let d = vectorizer.n_features();
-        let n = self.rows.len();
         let norms: Vec<f64> = self
             .rows
             .par_iter()
             .map(|terms| vectorizer.row_norm(terms))
             .collect();
-        let indptr = indptr_of(self.doc_freq.iter().map(|&df| df as usize));
-        let nnz = indptr[d];
         let rows = &self.rows;
-        let (indices, values) = fill_transposed(
-            &indptr,
-            n,
+        let columns = Columns::build(
+            norms,
+            vectorizer.idf.clone(),
+            &self.doc_freq,
             |i| &rows[i][..],
             |&(j, _)| j,
-            |i, k| {
-                let (j, c) = rows[i][k];
-                vectorizer.term_value(j, c, norms[i]) as f32
-            },
-        );
-        let stats = self.stats(nnz);
-        let matrix = CsrMatrix {
-            n_cols: n,
-            indptr,
-            indices,
-            values,
-        };
-        (self.vectorizer, matrix, stats)
+            |i, k| vectorizer.tf(rows[i][k].1) as f32,
+        )?;
+        let stats = self.stats(columns.nnz());
+        Ok((self.vectorizer, columns, stats))
     }
 }
 
@@ -1259,13 +1240,17 @@ impl TfidfVectorizer {
         row
     }
 
-    /// tf × idf of a term counted `c` times, before normalisation.
-    fn raw_weight(&self, id: u32, c: u32) -> f64 {
-        let tf = match self.tf.get(c as usize) {
+    /// The tf of a term counted `c` times.
+    fn tf(&self, c: u32) -> f64 {
+        match self.tf.get(c as usize) {
             Some(&tf) => tf,
             None => tf_weight(self.params.sublinear_tf, c),
-        };
-        tf * self.idf[id as usize]
+        }
+    }
+
+    /// tf × idf of a term counted `c` times, before normalisation.
+    fn raw_weight(&self, id: u32, c: u32) -> f64 {
+        self.tf(c) * self.idf[id as usize]
     }
 
     /// The divisor of a row of term counts (sorted by id): its l2 norm, or 1 without
@@ -1430,7 +1415,7 @@ mod tests {
     }
 
     #[test]
-    fn columns_are_the_transposed_rows_in_f32() {
+    fn columns_are_the_rows_factored() {
         let docs = corpus();
         for (sublinear_tf, norm) in [(true, Norm::L2), (false, Norm::L2), (true, Norm::None)] {
             let params = TfidfParams {
@@ -1443,7 +1428,15 @@ mod tests {
             let (v2, columns, s2) = params.fit_columns(&docs).unwrap();
             assert_eq!(v1.vocabulary(), v2.vocabulary());
             assert_eq!(s1, s2);
-            assert_eq!(columns, rows.transpose_as(|v| v as f32));
+            let back = columns.to_rows();
+            assert_eq!((back.indptr, back.indices), (rows.indptr, rows.indices));
+            for (a, b) in back.values.iter().zip(&rows.values) {
+                assert!((a - b).abs() <= 1e-7 * b.abs(), "{a} vs {b}");
+            }
+            // Raw counts are exact in f32: the same arithmetic, the same bits.
+            if !sublinear_tf {
+                assert_eq!(back.values, rows.values);
+            }
         }
     }
 

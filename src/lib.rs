@@ -1,6 +1,7 @@
 //! framelens: text classification and framing analysis of news.
 pub mod classifier;
 pub mod classify;
+pub mod columns;
 pub mod dataset;
 pub mod error;
 pub mod eval;
