@@ -167,15 +167,17 @@ impl Columns {
     /// `N⁻¹ T S` from the documents' rows of T: `row(i)` is document i's entries sorted by term,
     /// `term(e)` an entry's term, `value(i, k)` the value of entry k of row i; `doc_norm` is N,
     /// `term_scale` S, and `df[j]` the number of entries of term j. Written in parallel; the
-    /// result does not depend on the thread count.
-    pub(crate) fn build<'r, E: Sync + 'r>(
+    /// result does not depend on the thread count. The rows are no longer read once this
+    /// returns, before [`Staged::finish`] puts the terms in their stored order: the caller can
+    /// free them in between.
+    pub(crate) fn stage<'r, E: Sync + 'r>(
         doc_norm: Vec<f64>,
         term_scale: Vec<f64>,
         df: &[u32],
         row: impl Fn(usize) -> &'r [E] + Sync,
         term: impl Fn(&E) -> u32 + Sync,
         value: impl Fn(usize, usize) -> f32 + Sync,
-    ) -> Result<Columns> {
+    ) -> Result<Staged> {
         assert_eq!(term_scale.len(), df.len(), "one df per term");
         let nnz: u64 = df.iter().map(|&c| c as u64).sum();
         if nnz > u32::MAX as u64 {
@@ -186,11 +188,11 @@ impl Columns {
             ));
         }
         if doc_norm.len() as u64 <= u16::LIMIT {
-            Ok(Columns::Narrow(fill(
+            Ok(Staged::Narrow(fill(
                 doc_norm, term_scale, df, row, term, value,
             )))
         } else if doc_norm.len() as u64 <= u32::LIMIT {
-            Ok(Columns::Wide(fill(
+            Ok(Staged::Wide(fill(
                 doc_norm, term_scale, df, row, term, value,
             )))
         } else {
@@ -208,14 +210,15 @@ impl Columns {
         for &j in &x.indices {
             df[j as usize] += 1;
         }
-        Columns::build(
+        Ok(Columns::stage(
             vec![1.0; x.n_rows()],
             vec![1.0; x.n_cols],
             &df,
             |i| x.row(i).0,
             |&j| j,
             |i, k| x.values[x.indptr[i] + k] as f32,
-        )
+        )?
+        .finish())
     }
 
     /// Number of documents.
@@ -286,7 +289,7 @@ fn span<E>(entries: &[E], term: impl Fn(&E) -> u32, lo: usize, hi: usize) -> (us
     )
 }
 
-/// [`Columns::build`] for one index type. Parallel over ranges of terms with about equal
+/// [`Columns::stage`] for one index type. Parallel over ranges of terms with about equal
 /// non-zeros, one per thread: each range scans every document twice, for its own terms (a binary
 /// search per row), first counting its entries equal to 1, then writing its own part of the
 /// output in document order. The terms are then copied into their stored order, in parallel
@@ -298,7 +301,7 @@ fn fill<'r, I: DocIndex, E: Sync + 'r>(
     row: impl Fn(usize) -> &'r [E] + Sync,
     term: impl Fn(&E) -> u32 + Sync,
     value: impl Fn(usize, usize) -> f32 + Sync,
-) -> TermColumns<I> {
+) -> StagedTerms<I> {
     let n = doc_norm.len();
     let threads = rayon::current_num_threads();
     let ranges = balanced_ranges(df.iter().map(|&c| c as u64), threads);
@@ -342,44 +345,95 @@ fn fill<'r, I: DocIndex, E: Sync + 'r>(
         }
     });
 
-    // The stored order: fewest entries first (ties: fewer ones, then id; so no two terms tie).
-    let mut order: Vec<u32> = (0..df.len() as u32).collect();
-    order.par_sort_unstable_by_key(|&j| (df[j as usize], ones_per_term[j as usize], j));
-    let sorted_df: Vec<u32> = order.iter().map(|&j| df[j as usize]).collect();
-    let sorted_ones: Vec<u32> = order.iter().map(|&j| ones_per_term[j as usize]).collect();
-    let stored = Entries::<I>::new(&sorted_df, &sorted_ones);
-    let mut arrays = stored.zeroed();
-    let ranges = balanced_ranges(sorted_df.iter().map(|&c| c as u64), threads);
-    let parts = arrays.split(&stored, &ranges);
-    parts.into_par_iter().for_each(|((lo, hi), out)| {
-        let (mut o, mut v) = (0, 0);
-        for &j in &order[lo..hi] {
-            let j = j as usize;
-            let (a, b) = (
-                in_id_order.ones_ptr[j] as usize,
-                in_id_order.ones_ptr[j + 1] as usize,
-            );
-            out.ones[o..o + b - a].copy_from_slice(&by_id.ones[a..b]);
-            o += b - a;
-            let (a, b) = (
-                in_id_order.vals_ptr[j] as usize,
-                in_id_order.vals_ptr[j + 1] as usize,
-            );
-            out.val_docs[v..v + b - a].copy_from_slice(&by_id.val_docs[a..b]);
-            out.vals[v..v + b - a].copy_from_slice(&by_id.vals[a..b]);
-            v += b - a;
-        }
-    });
-    drop(by_id);
-    TermColumns {
+    StagedTerms {
         doc_norm,
-        term_scale: order.iter().map(|&j| term_scale[j as usize]).collect(),
-        order,
-        ones_ptr: stored.ones_ptr,
-        ones: arrays.ones,
-        vals_ptr: stored.vals_ptr,
-        val_docs: arrays.val_docs,
-        vals: arrays.vals,
+        term_scale,
+        df: df.to_vec(),
+        ones_per_term,
+        in_id_order,
+        by_id,
+    }
+}
+
+/// The matrix filled in term id order, from [`Columns::stage`].
+pub(crate) enum Staged {
+    Narrow(StagedTerms<u16>),
+    Wide(StagedTerms<u32>),
+}
+
+impl Staged {
+    /// The terms copied into their stored order.
+    pub(crate) fn finish(self) -> Columns {
+        match self {
+            Staged::Narrow(t) => Columns::Narrow(t.finish()),
+            Staged::Wide(t) => Columns::Wide(t.finish()),
+        }
+    }
+}
+
+/// [`Staged`] for one index type.
+pub(crate) struct StagedTerms<I> {
+    doc_norm: Vec<f64>,
+    term_scale: Vec<f64>,
+    df: Vec<u32>,
+    ones_per_term: Vec<u32>,
+    in_id_order: Entries<I>,
+    by_id: Arrays<I>,
+}
+
+impl<I: DocIndex> StagedTerms<I> {
+    /// The terms in their stored order, copied in parallel over ranges of positions.
+    fn finish(self) -> TermColumns<I> {
+        let StagedTerms {
+            doc_norm,
+            term_scale,
+            df,
+            ones_per_term,
+            in_id_order,
+            by_id,
+        } = self;
+        // Fewest entries first (ties: fewer ones, then id; so no two terms tie).
+        let mut order: Vec<u32> = (0..df.len() as u32).collect();
+        order.par_sort_unstable_by_key(|&j| (df[j as usize], ones_per_term[j as usize], j));
+        let sorted_df: Vec<u32> = order.iter().map(|&j| df[j as usize]).collect();
+        let sorted_ones: Vec<u32> = order.iter().map(|&j| ones_per_term[j as usize]).collect();
+        let stored = Entries::<I>::new(&sorted_df, &sorted_ones);
+        let mut arrays = stored.zeroed();
+        let ranges = balanced_ranges(
+            sorted_df.iter().map(|&c| c as u64),
+            rayon::current_num_threads(),
+        );
+        let parts = arrays.split(&stored, &ranges);
+        parts.into_par_iter().for_each(|((lo, hi), out)| {
+            let (mut o, mut v) = (0, 0);
+            for &j in &order[lo..hi] {
+                let j = j as usize;
+                let (a, b) = (
+                    in_id_order.ones_ptr[j] as usize,
+                    in_id_order.ones_ptr[j + 1] as usize,
+                );
+                out.ones[o..o + b - a].copy_from_slice(&by_id.ones[a..b]);
+                o += b - a;
+                let (a, b) = (
+                    in_id_order.vals_ptr[j] as usize,
+                    in_id_order.vals_ptr[j + 1] as usize,
+                );
+                out.val_docs[v..v + b - a].copy_from_slice(&by_id.val_docs[a..b]);
+                out.vals[v..v + b - a].copy_from_slice(&by_id.vals[a..b]);
+                v += b - a;
+            }
+        });
+        drop(by_id);
+        TermColumns {
+            doc_norm,
+            term_scale: order.iter().map(|&j| term_scale[j as usize]).collect(),
+            order,
+            ones_ptr: stored.ones_ptr,
+            ones: arrays.ones,
+            vals_ptr: stored.vals_ptr,
+            val_docs: arrays.val_docs,
+            vals: arrays.vals,
+        }
     }
 }
 

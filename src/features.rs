@@ -625,23 +625,35 @@ impl Counted {
     /// The matrix as [`Columns`]: the tf of each count, the idf and the row norms, the
     /// divisors [`TfidfVectorizer::weigh_into`] uses.
     fn into_columns(self) -> Result<(TfidfVectorizer, Columns, VocabularyStats)> {
-        let vectorizer = &self.vectorizer;
-        let norms: Vec<f64> = self
-            .rows
+        let Counted {
+            vectorizer,
+            rows,
+            doc_freq,
+            n_terms_seen,
+        } = self;
+        let norms: Vec<f64> = rows
             .par_iter()
             .map(|terms| vectorizer.row_norm(terms))
             .collect();
-        let rows = &self.rows;
-        let columns = Columns::build(
+        let staged = Columns::stage(
             norms,
             vectorizer.idf.clone(),
-            &self.doc_freq,
+            &doc_freq,
             |i| &rows[i][..],
             |&(j, _)| j,
             |i, k| vectorizer.tf(rows[i][k].1) as f32,
         )?;
-        let stats = self.stats(columns.nnz());
-        Ok((self.vectorizer, columns, stats))
+        let n_documents = rows.len();
+        // The counts are no longer needed: freed before the terms are copied into order.
+        drop(rows);
+        let columns = staged.finish();
+        let stats = VocabularyStats {
+            n_documents,
+            n_terms_seen,
+            n_terms_kept: vectorizer.n_features(),
+            nnz: columns.nnz(),
+        };
+        Ok((vectorizer, columns, stats))
     }
 }
 
