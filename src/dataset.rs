@@ -234,17 +234,99 @@ pub fn detect_format(path: &Path) -> InputFormat {
 }
 
 /// Opens a file for buffered reading (1 MiB buffer), transparently decompressing it when its name
-/// ends in `.gz` (concatenated gzip members included). Decompression errors surface as
-/// [`Error::Io`] while reading.
+/// ends in `.gz` (concatenated gzip members included), on a thread of its own that stays a few
+/// blocks ahead of the reader: decompressing imdb's 35 MB took as long as parsing them, and now
+/// both run at once. Decompression errors surface as [`Error::Io`] while reading.
 pub fn open_text(path: &Path) -> Result<Box<dyn BufRead + Send>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     if is_gzip(path) {
-        Ok(Box::new(BufReader::with_capacity(
-            BUFFER_CAPACITY,
-            MultiGzDecoder::new(file),
-        )))
+        Ok(Box::new(ReadAhead::spawn(MultiGzDecoder::new(file))))
     } else {
         Ok(Box::new(BufReader::with_capacity(BUFFER_CAPACITY, file)))
+    }
+}
+
+/// A reader fed by a thread that reads its source in blocks of [`BUFFER_CAPACITY`] bytes, at most
+/// [`ReadAhead::BLOCKS`] blocks ahead. The thread ends at the end of the source, at its first
+/// error (which the reader then returns, once, after the bytes before it), or when the reader is
+/// dropped.
+struct ReadAhead {
+    blocks: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl ReadAhead {
+    const BLOCKS: usize = 4;
+
+    fn spawn(mut source: impl Read + Send + 'static) -> ReadAhead {
+        let (tx, rx) = std::sync::mpsc::sync_channel(Self::BLOCKS);
+        std::thread::spawn(move || loop {
+            let mut block = vec![0u8; BUFFER_CAPACITY];
+            let mut filled = 0;
+            while filled < block.len() {
+                match source.read(&mut block[filled..]) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        if filled > 0 {
+                            block.truncate(filled);
+                            let _ = tx.send(Ok(block));
+                        }
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                }
+            }
+            let end = filled < block.len();
+            block.truncate(filled);
+            // A failed send means the reader is gone: nothing more to do.
+            if (filled > 0 && tx.send(Ok(block)).is_err()) || end {
+                return;
+            }
+        });
+        ReadAhead {
+            blocks: rx,
+            current: Vec::new(),
+            pos: 0,
+            done: false,
+        }
+    }
+}
+
+impl Read for ReadAhead {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for ReadAhead {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        while self.pos == self.current.len() && !self.done {
+            match self.blocks.recv() {
+                Ok(Ok(block)) => {
+                    self.current = block;
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                // The thread has ended after the last block.
+                Err(_) => self.done = true,
+            }
+        }
+        Ok(&self.current[self.pos..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.pos = (self.pos + amount).min(self.current.len());
     }
 }
 
@@ -1146,6 +1228,61 @@ fn display(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Bytes `i % 251` for i below `len`, then an error if `fail`, else the end.
+    struct Source {
+        at: usize,
+        len: usize,
+        fail: bool,
+    }
+
+    impl Read for Source {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.at == self.len {
+                return if self.fail {
+                    Err(std::io::Error::other("broken at the end"))
+                } else {
+                    Ok(0)
+                };
+            }
+            // Odd-sized reads, as a decoder gives.
+            let n = buf.len().min(self.len - self.at).min(70_001);
+            for (k, b) in buf[..n].iter_mut().enumerate() {
+                *b = ((self.at + k) % 251) as u8;
+            }
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn read_ahead_gives_every_byte_in_order_then_the_error() {
+        for (len, fail) in [
+            (0, false),
+            (5, false),
+            (BUFFER_CAPACITY, false),
+            (3 * BUFFER_CAPACITY + 17, false),
+            (0, true),
+            (2 * BUFFER_CAPACITY + 3, true),
+            (9 * BUFFER_CAPACITY, true),
+        ] {
+            let mut reader = ReadAhead::spawn(Source { at: 0, len, fail });
+            let mut got = Vec::new();
+            let result = reader.read_to_end(&mut got);
+            assert_eq!(got.len(), len, "{len} {fail}");
+            assert!(got.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8));
+            assert_eq!(result.is_err(), fail, "{len} {fail}");
+        }
+        // A reader dropped early: the thread must not keep it waiting (this would hang).
+        let mut reader = ReadAhead::spawn(Source {
+            at: 0,
+            len: 20 * BUFFER_CAPACITY,
+            fail: false,
+        });
+        let mut line = Vec::new();
+        reader.read_until(b'\n', &mut line).unwrap();
+        drop(reader);
+    }
 
     fn jsonl(input: &str, opts: &ReadOptions) -> Vec<Result<Document>> {
         JsonlReader::new(input.as_bytes(), "mem/test.jsonl", opts).collect()
