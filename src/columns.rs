@@ -164,7 +164,7 @@ pub enum Columns {
 }
 
 impl Columns {
-    /// `N⁻¹ T S` from the documents' rows of T: `row(i)` is document i's entries sorted by term,
+    /// `N⁻¹ T S` from the documents' rows of T: `row(i)` is document i's entries in any order,
     /// `term(e)` an entry's term, `value(i, k)` the value of entry k of row i; `doc_norm` is N,
     /// `term_scale` S, and `df[j]` the number of entries of term j. Written in parallel; the
     /// result does not depend on the thread count. The rows are no longer read once this
@@ -279,20 +279,10 @@ pub(crate) fn balanced_ranges(
     ranges
 }
 
-/// Where the entries of a row (sorted by term) with terms in `lo..hi` start and end.
-#[inline(always)]
-fn span<E>(entries: &[E], term: impl Fn(&E) -> u32, lo: usize, hi: usize) -> (usize, usize) {
-    let a = entries.partition_point(|e| (term(e) as usize) < lo);
-    (
-        a,
-        a + entries[a..].partition_point(|e| (term(e) as usize) < hi),
-    )
-}
-
 /// [`Columns::stage`] for one index type. Parallel over ranges of terms with about equal
-/// non-zeros, one per thread: each range scans every document twice, for its own terms (a binary
-/// search per row), first counting its entries equal to 1, then writing its own part of the
-/// output in document order. The terms are then copied into their stored order, in parallel
+/// non-zeros, one per thread: each range scans every document's entries twice for its own terms,
+/// first counting its entries equal to 1, then writing its own part of the output in document
+/// order. The terms are then copied into their stored order, in parallel
 /// over ranges of positions.
 fn fill<'r, I: DocIndex, E: Sync + 'r>(
     doc_norm: Vec<f64>,
@@ -310,10 +300,11 @@ fn fill<'r, I: DocIndex, E: Sync + 'r>(
         .flat_map_iter(|&(lo, hi)| {
             let mut ones = vec![0u32; hi - lo];
             for i in 0..n {
-                let entries = row(i);
-                let (a, b) = span(entries, &term, lo, hi);
-                for (k, e) in entries.iter().enumerate().take(b).skip(a) {
-                    ones[term(e) as usize - lo] += (value(i, k) == 1.0) as u32;
+                for (k, e) in row(i).iter().enumerate() {
+                    let j = (term(e) as usize).wrapping_sub(lo);
+                    if j < hi - lo {
+                        ones[j] += (value(i, k) == 1.0) as u32;
+                    }
                 }
             }
             ones
@@ -328,10 +319,12 @@ fn fill<'r, I: DocIndex, E: Sync + 'r>(
         let (o_base, v_base) = (in_id_order.ones_ptr[lo], in_id_order.vals_ptr[lo]);
         for i in 0..n {
             let doc = I::from_index(i);
-            let entries = row(i);
-            let (a, b) = span(entries, &term, lo, hi);
-            for (k, e) in entries.iter().enumerate().take(b).skip(a) {
-                let (j, t) = (term(e) as usize - lo, value(i, k));
+            for (k, e) in row(i).iter().enumerate() {
+                let j = (term(e) as usize).wrapping_sub(lo);
+                if j >= hi - lo {
+                    continue;
+                }
+                let t = value(i, k);
                 if t == 1.0 {
                     out.ones[(next_one[j] - o_base) as usize] = doc;
                     next_one[j] += 1;
