@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-use crate::columns::{Columns, DocIndex, TermColumns};
+use crate::columns::{Columns, DocIndex, Run, TermColumns};
 use crate::error::{Error, Result};
 use crate::features::CsrMatrix;
 
@@ -614,6 +614,8 @@ impl Label for bool {
 struct Problem<'a, Y, I> {
     xt: &'a TermColumns<I>,
     blocks: Vec<(usize, usize)>,
+    /// Each block cut into runs of terms of one shape.
+    runs: Vec<Vec<Run>>,
     y: &'a [Y],
     sw: &'a [f64],
     k: usize,
@@ -625,10 +627,12 @@ struct Problem<'a, Y, I> {
 impl<'a, Y, I: DocIndex> Problem<'a, Y, I> {
     fn new(xt: &'a TermColumns<I>, y: &'a [Y], sw: &'a [f64], k: usize, c: f64) -> Self {
         let blocks = term_blocks(xt);
+        let runs = blocks.iter().map(|&(lo, hi)| xt.runs(lo, hi)).collect();
         let work = Workspace::new(xt.n_docs(), k, blocks.len());
         Problem {
             xt,
             blocks,
+            runs,
             y,
             sw,
             k,
@@ -655,7 +659,7 @@ impl<Y: Label, I: DocIndex> Objective for Problem<'_, Y, I> {
     fn margins(&self, theta: &[f64], z: &mut [f64]) {
         let (w, b) = theta.split_at(self.n_weights());
         let mut guard = self.work.lock().unwrap_or_else(|e| e.into_inner());
-        margins_into(self.xt, &self.blocks, w, b, self.k, &mut guard.partial, z);
+        margins_into(self.xt, &self.runs, w, b, self.k, &mut guard.partial, z);
     }
 
     fn line(&self, z: &[f64], zd: &[f64], a: f64) -> f64 {
@@ -711,7 +715,7 @@ impl<Y: Label, I: DocIndex> Objective for Problem<'_, Y, I> {
             .collect();
         let loss: f64 = parts.iter().map(|p| p.0).sum();
         let (gw, gb) = grad.split_at_mut(self.n_weights());
-        transpose_times(self.xt, &self.blocks, resid, k, gw);
+        transpose_times(self.xt, &self.blocks, &self.runs, resid, k, gw);
         let reg = self.reg();
         let sums: Vec<f64> = gw
             .par_chunks_mut(VEC_BLOCK)
@@ -789,33 +793,30 @@ fn term_blocks<I: DocIndex>(xt: &TermColumns<I>) -> Vec<(usize, usize)> {
 /// (deterministic), then divided by the documents' norms.
 fn margins_into<I: DocIndex>(
     xt: &TermColumns<I>,
-    blocks: &[(usize, usize)],
+    runs: &[Vec<Run>],
     w: &[f64],
     b: &[f64],
     k: usize,
     partial: &mut [Vec<f64>],
     z: &mut [f64],
 ) {
-    partial
-        .par_iter_mut()
-        .zip(blocks)
-        .for_each(|(z, &(lo, hi))| {
-            z.iter_mut().for_each(|v| *v = 0.0);
-            for j in lo..hi {
-                let wj = &w[j * k..(j + 1) * k];
-                if wj.iter().all(|&x| x == 0.0) {
-                    continue;
-                }
-                let term = xt.term(j);
-                let scale = xt.term_scale()[j];
-                match k {
-                    1 => scatter_term::<1, I>(term, wj, scale, z),
-                    2 => scatter_term::<2, I>(term, wj, scale, z),
-                    3 => scatter_term::<3, I>(term, wj, scale, z),
-                    4 => scatter_term::<4, I>(term, wj, scale, z),
-                    _ => {
+    partial.par_iter_mut().zip(runs).for_each(|(z, runs)| {
+        z.iter_mut().for_each(|v| *v = 0.0);
+        for run in runs {
+            match k {
+                1 => scatter_run::<1, I>(xt, run, w, z),
+                2 => scatter_run::<2, I>(xt, run, w, z),
+                3 => scatter_run::<3, I>(xt, run, w, z),
+                4 => scatter_run::<4, I>(xt, run, w, z),
+                _ => {
+                    for j in run.start..run.end {
+                        let wj = &w[j * k..(j + 1) * k];
+                        if wj.iter().all(|&x| x == 0.0) {
+                            continue;
+                        }
+                        let scale = xt.term_scale()[j];
                         let u: Vec<f64> = wj.iter().map(|w| w * scale).collect();
-                        let (ones, docs, vals) = term;
+                        let (ones, docs, vals) = xt.term(j);
                         let entries = ones
                             .iter()
                             .map(|&i| (i, 1.0))
@@ -827,7 +828,8 @@ fn margins_into<I: DocIndex>(
                     }
                 }
             }
-        });
+        }
+    });
     let norm = xt.doc_norm();
     z.par_chunks_mut(ROW_BLOCK * k)
         .enumerate()
@@ -867,6 +869,62 @@ impl Workspace {
 /// One term's entries of T: documents where it is 1, documents and values of the others.
 type Term<'a, I> = (&'a [I], &'a [I], &'a [f32]);
 
+/// [`scatter_term`] for the terms of one run (K weights each), with a loop of fixed length per
+/// term where the run's terms have only a few entries, all equal to 1.
+fn scatter_run<const K: usize, I: DocIndex>(
+    xt: &TermColumns<I>,
+    run: &Run,
+    w: &[f64],
+    z: &mut [f64],
+) {
+    match (run.ones, run.vals) {
+        (1, 0) => scatter_fixed::<K, 1, I>(xt, run, w, z),
+        (2, 0) => scatter_fixed::<K, 2, I>(xt, run, w, z),
+        (3, 0) => scatter_fixed::<K, 3, I>(xt, run, w, z),
+        (4, 0) => scatter_fixed::<K, 4, I>(xt, run, w, z),
+        _ => {
+            for j in run.start..run.end {
+                let wj = &w[j * K..(j + 1) * K];
+                if wj.iter().all(|&x| x == 0.0) {
+                    continue;
+                }
+                scatter_term::<K, I>(xt.term(j), wj, xt.term_scale()[j], z);
+            }
+        }
+    }
+}
+
+/// [`scatter_term`] for a run of terms with exactly W entries each, all equal to 1.
+#[inline(always)]
+fn scatter_fixed<const K: usize, const W: usize, I: DocIndex>(
+    xt: &TermColumns<I>,
+    run: &Run,
+    w: &[f64],
+    z: &mut [f64],
+) {
+    let ones = xt.ones_of(run.start, run.end);
+    let weights = &w[run.start * K..run.end * K];
+    let scales = &xt.term_scale()[run.start..run.end];
+    for ((docs, wj), &scale) in ones
+        .chunks_exact(W)
+        .zip(weights.chunks_exact(K))
+        .zip(scales)
+    {
+        if wj.iter().all(|&x| x == 0.0) {
+            continue;
+        }
+        let u: [f64; K] = std::array::from_fn(|c| wj[c] * scale);
+        for &i in docs {
+            let zi: &mut [f64; K] = (&mut z[i.index() * K..(i.index() + 1) * K])
+                .try_into()
+                .expect("K margins");
+            for c in 0..K {
+                zi[c] += u[c];
+            }
+        }
+    }
+}
+
 /// `z[i] += t S_j w` for the entries (i, t) of one term j, with the term's K weights `w`.
 #[inline(always)]
 fn scatter_term<const K: usize, I: DocIndex>(
@@ -900,6 +958,7 @@ fn scatter_term<const K: usize, I: DocIndex>(
 fn transpose_times<I: DocIndex>(
     xt: &TermColumns<I>,
     blocks: &[(usize, usize)],
+    runs: &[Vec<Run>],
     resid: &[f64],
     k: usize,
     out: &mut [f64],
@@ -907,37 +966,99 @@ fn transpose_times<I: DocIndex>(
     // Each block of terms (about equal entries) writes its own part of `out`.
     let mut parts = Vec::with_capacity(blocks.len());
     let mut rest = out;
-    for &(lo, hi) in blocks {
+    for (&(lo, hi), runs) in blocks.iter().zip(runs) {
         let (part, tail) = std::mem::take(&mut rest).split_at_mut((hi - lo) * k);
         rest = tail;
-        parts.push((lo, part));
+        parts.push((lo, runs, part));
     }
-    parts.into_par_iter().for_each(|(lo, out)| {
-        for (r, g) in out.chunks_mut(k).enumerate() {
-            let j = lo + r;
-            let term = xt.term(j);
+    parts.into_par_iter().for_each(|(lo, runs, out)| {
+        for run in runs {
+            let out = &mut out[(run.start - lo) * k..(run.end - lo) * k];
             match k {
-                1 => g[0] = gather_term_1(term, resid),
-                2 => gather_term::<2, I>(term, resid, g),
-                3 => gather_term::<3, I>(term, resid, g),
-                4 => gather_term::<4, I>(term, resid, g),
+                1 => gather_run::<1, I>(xt, run, resid, out),
+                2 => gather_run::<2, I>(xt, run, resid, out),
+                3 => gather_run::<3, I>(xt, run, resid, out),
+                4 => gather_run::<4, I>(xt, run, resid, out),
                 _ => {
-                    g.iter_mut().for_each(|g| *g = 0.0);
-                    let (ones, docs, vals) = term;
-                    let entries = ones
-                        .iter()
-                        .map(|&i| (i, 1.0))
-                        .chain(docs.iter().zip(vals).map(|(&i, &v)| (i, v as f64)));
-                    for (i, t) in entries {
-                        let ri = &resid[i.index() * k..(i.index() + 1) * k];
-                        g.iter_mut().zip(ri).for_each(|(g, r)| *g += t * r);
+                    for (r, g) in out.chunks_mut(k).enumerate() {
+                        let j = run.start + r;
+                        g.iter_mut().for_each(|g| *g = 0.0);
+                        let (ones, docs, vals) = xt.term(j);
+                        let entries = ones
+                            .iter()
+                            .map(|&i| (i, 1.0))
+                            .chain(docs.iter().zip(vals).map(|(&i, &v)| (i, v as f64)));
+                        for (i, t) in entries {
+                            let ri = &resid[i.index() * k..(i.index() + 1) * k];
+                            g.iter_mut().zip(ri).for_each(|(g, r)| *g += t * r);
+                        }
+                        let scale = xt.term_scale()[j];
+                        g.iter_mut().for_each(|g| *g *= scale);
                     }
                 }
             }
-            let scale = xt.term_scale()[j];
-            g.iter_mut().for_each(|g| *g *= scale);
         }
     });
+}
+
+/// The gradient of one run's terms (K each) into `out`, with a loop of fixed length per term where
+/// the run's terms have only a few entries, all equal to 1.
+fn gather_run<const K: usize, I: DocIndex>(
+    xt: &TermColumns<I>,
+    run: &Run,
+    resid: &[f64],
+    out: &mut [f64],
+) {
+    match (run.ones, run.vals) {
+        (1, 0) => gather_fixed::<K, 1, I>(xt, run, resid, out),
+        (2, 0) => gather_fixed::<K, 2, I>(xt, run, resid, out),
+        (3, 0) => gather_fixed::<K, 3, I>(xt, run, resid, out),
+        (4, 0) => gather_fixed::<K, 4, I>(xt, run, resid, out),
+        _ => {
+            for (r, g) in out.chunks_mut(K).enumerate() {
+                let j = run.start + r;
+                let term = xt.term(j);
+                if K == 1 {
+                    g[0] = gather_term_1(term, resid);
+                } else {
+                    gather_term::<K, I>(term, resid, g);
+                }
+                let scale = xt.term_scale()[j];
+                g.iter_mut().for_each(|g| *g *= scale);
+            }
+        }
+    }
+}
+
+/// `g = S_j Σ R[i, ·]` for a run of terms with exactly W entries each, all equal to 1, summed in
+/// document order.
+#[inline(always)]
+fn gather_fixed<const K: usize, const W: usize, I: DocIndex>(
+    xt: &TermColumns<I>,
+    run: &Run,
+    resid: &[f64],
+    out: &mut [f64],
+) {
+    let ones = xt.ones_of(run.start, run.end);
+    let scales = &xt.term_scale()[run.start..run.end];
+    for ((docs, g), &scale) in ones
+        .chunks_exact(W)
+        .zip(out.chunks_exact_mut(K))
+        .zip(scales)
+    {
+        let mut acc = [0.0f64; K];
+        for &i in docs {
+            let r: &[f64; K] = (&resid[i.index() * K..(i.index() + 1) * K])
+                .try_into()
+                .expect("K residuals");
+            for c in 0..K {
+                acc[c] += r[c];
+            }
+        }
+        for c in 0..K {
+            g[c] = acc[c] * scale;
+        }
+    }
 }
 
 /// `Σ t r[i]` over one term's entries, each kind in four interleaved partial sums: one running
@@ -1644,6 +1765,96 @@ mod tests {
             let fm = problem.eval(&tp, &mut scratch);
             let fd = (fp - fm) / (2.0 * h);
             assert!((fd - g[i]).abs() < 1e-6, "coordinate {i}: {fd} vs {}", g[i]);
+        }
+    }
+
+    #[test]
+    fn runs_of_short_terms_give_the_margins_and_gradient_of_the_rows() {
+        // Term j of 24 is in documents j, j + 24, ... (1 to 4 of them with 80 documents, then
+        // more for the first terms: 0 is also in every fifth document), mostly with value 1, so
+        // the passes meet runs of 1, 2, 3 and 4 ones (their fixed-length loops) and longer or
+        // mixed terms (the general ones).
+        let (n, d) = (80, 24);
+        let rows: Vec<SparseRow> = (0..n)
+            .map(|i| {
+                let mut row = SparseRow::default();
+                for j in 0..d {
+                    let every = [24, 24, 40, 80][j % 4];
+                    if i % every == j % every || (j == 0 && i % 5 == 0) {
+                        row.indices.push(j as u32);
+                        row.values.push(if j == 7 && i > 40 { 2.5 } else { 1.0 });
+                    }
+                }
+                row
+            })
+            .collect();
+        let x = CsrMatrix::from_rows(rows, d);
+        let Columns::Narrow(xt) = Columns::from_rows(&x).unwrap() else {
+            panic!("80 documents take 16-bit indices")
+        };
+        let shapes: Vec<(usize, usize)> = xt.runs(0, d).iter().map(|r| (r.ones, r.vals)).collect();
+        for w in 1..=4 {
+            assert!(shapes.contains(&(w, 0)), "{shapes:?}");
+        }
+        let sw: Vec<f64> = (0..n).map(|i| 1.0 + (i % 4) as f64 * 0.25).collect();
+        for k in [1, 3, 5] {
+            let y: Vec<usize> = (0..n).map(|i| i % k.max(2)).collect();
+            let yb: Vec<bool> = y.iter().map(|&c| c == 1).collect();
+            let dim = (d + 1) * k;
+            // Weights by position; the rows see them by term id.
+            let theta: Vec<f64> = (0..dim)
+                .map(|i| ((i * 5 % 17) as f64 - 8.0) / 9.0)
+                .collect();
+            let mut by_id = theta.clone();
+            for (p, &j) in xt.order().iter().enumerate() {
+                let j = j as usize;
+                by_id[j * k..(j + 1) * k].copy_from_slice(&theta[p * k..(p + 1) * k]);
+            }
+            let (grad, mut z) = (&mut vec![0.0; dim], vec![0.0; n * k]);
+            if k == 1 {
+                let problem = Problem::new(&xt, &yb, &sw, 1, 3.0);
+                problem.margins(&theta, &mut z);
+                problem.eval(&theta, grad);
+            } else {
+                let problem = Problem::new(&xt, &y, &sw, k, 3.0);
+                problem.margins(&theta, &mut z);
+                problem.eval(&theta, grad);
+            }
+            // Margins: X W + b, term by term from the rows.
+            for i in 0..n {
+                let (ix, vals) = x.row(i);
+                for c in 0..k {
+                    let want = by_id[d * k + c]
+                        + ix.iter()
+                            .zip(vals)
+                            .map(|(&j, v)| v * by_id[j as usize * k + c])
+                            .sum::<f64>();
+                    let got = z[i * k + c];
+                    assert!((got - want).abs() < 1e-12, "k {k} doc {i}: {got} vs {want}");
+                }
+            }
+            // Gradient: finite differences of the objective.
+            let f = |t: &[f64]| {
+                let mut g = vec![0.0; dim];
+                if k == 1 {
+                    Problem::new(&xt, &yb, &sw, 1, 3.0).eval(t, &mut g)
+                } else {
+                    Problem::new(&xt, &y, &sw, k, 3.0).eval(t, &mut g)
+                }
+            };
+            for i in 0..dim {
+                let h = 1e-6;
+                let mut tp = theta.clone();
+                tp[i] += h;
+                let fp = f(&tp);
+                tp[i] -= 2.0 * h;
+                let fd = (fp - f(&tp)) / (2.0 * h);
+                assert!(
+                    (fd - grad[i]).abs() < 1e-7,
+                    "k {k} coordinate {i}: {fd} vs {}",
+                    grad[i]
+                );
+            }
         }
     }
 

@@ -120,6 +120,37 @@ impl<I: DocIndex> TermColumns<I> {
         (&self.ones[a..b], &self.val_docs[c..d], &self.vals[c..d])
     }
 
+    /// The entries equal to 1 of the terms at positions `lo..hi`, one term after the other.
+    pub fn ones_of(&self, lo: usize, hi: usize) -> &[I] {
+        &self.ones[self.ones_ptr[lo] as usize..self.ones_ptr[hi] as usize]
+    }
+
+    /// Positions `lo..hi` cut into [`Run`]s: maximal stretches of terms with the same numbers of
+    /// entries equal to 1 and of others (the stored order makes them few: imdb's 437,817 terms
+    /// form about 4,000).
+    pub fn runs(&self, lo: usize, hi: usize) -> Vec<Run> {
+        let shape = |p: usize| {
+            (
+                (self.ones_ptr[p + 1] - self.ones_ptr[p]) as usize,
+                (self.vals_ptr[p + 1] - self.vals_ptr[p]) as usize,
+            )
+        };
+        let mut runs: Vec<Run> = Vec::new();
+        for p in lo..hi {
+            let (ones, vals) = shape(p);
+            match runs.last_mut() {
+                Some(r) if (r.ones, r.vals) == (ones, vals) => r.end = p + 1,
+                _ => runs.push(Run {
+                    start: p,
+                    end: p + 1,
+                    ones,
+                    vals,
+                }),
+            }
+        }
+        runs
+    }
+
     /// Number of entries of the term at position p.
     pub fn term_nnz(&self, p: usize) -> usize {
         (self.ones_ptr[p + 1] - self.ones_ptr[p] + self.vals_ptr[p + 1] - self.vals_ptr[p]) as usize
@@ -151,6 +182,16 @@ impl<I: DocIndex> TermColumns<I> {
             .collect();
         CsrMatrix::from_rows(rows, self.n_terms())
     }
+}
+
+/// Consecutive positions `start..end` whose terms all have `ones` entries equal to 1 and `vals`
+/// others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Run {
+    pub start: usize,
+    pub end: usize,
+    pub ones: usize,
+    pub vals: usize,
 }
 
 /// The training matrix as the solver reads it: [`TermColumns`] with 16-bit document indices when
