@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! "FRAMELENS-MODEL\n"            16 bytes, the format name
-//! version                        u32 (this build writes 1 and reads 1)
+//! version                        u32 (this build writes 2 and reads 1 and 2)
 //! header length                  u64, then that many bytes of UTF-8 JSON: kind, labels, thresholds,
 //!                                the training parameters (analyzer with its stop words, TF-IDF,
 //!                                solver), the training summary, n_features
@@ -12,8 +12,13 @@
 //! idf                            n_features × f64
 //! weights                        n_features × n_labels × f64, feature-major
 //! bias                           n_labels × f64
-//! checksum                       u64, FNV-1a of every byte before it
+//! checksum                       u64 of every byte before it: XXH3-64 (seed 0) in version 2,
+//!                                FNV-1a in version 1
 //! ```
+//!
+//! Version 2 differs from version 1 only in its checksum: FNV-1a takes a byte at a time, one
+//! multiplication after another (20 ms for imdb's 17 MB model, 90 ms for article_bias's 72 MB, on
+//! every save and load), where XXH3 takes under a millisecond per ten megabytes.
 //!
 //! Loading checks the name, then the version, then the checksum (a truncated or damaged file is
 //! reported as such), then every length and invariant through the same constructors training
@@ -32,7 +37,7 @@ use crate::features::TfidfVectorizer;
 /// The format name every model file starts with.
 pub const MAGIC: &[u8; 16] = b"FRAMELENS-MODEL\n";
 /// The format version this build writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// The oldest format version this build reads.
 pub const OLDEST_READABLE: u32 = 1;
 
@@ -55,6 +60,15 @@ pub struct ModelHeader {
 
 const FNV_OFFSET: u64 = 0xcbf29ce484222325;
 const FNV_PRIME: u64 = 0x100000001b3;
+
+/// The checksum of a file of format `version` over `bytes` (every byte before it).
+fn checksum(version: u32, bytes: &[u8]) -> u64 {
+    if version == 1 {
+        fnv1a(bytes)
+    } else {
+        xxhash_rust::xxh3::xxh3_64(bytes)
+    }
+}
 
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes
@@ -107,7 +121,7 @@ pub fn to_bytes(clf: &Classifier) -> Result<Vec<u8>> {
     {
         out.extend_from_slice(&x.to_le_bytes());
     }
-    let sum = fnv1a(&out);
+    let sum = checksum(FORMAT_VERSION, &out);
     out.extend_from_slice(&sum.to_le_bytes());
     Ok(out)
 }
@@ -160,13 +174,13 @@ pub fn load_header(path: &Path) -> Result<(u32, ModelHeader)> {
 /// Parse model bytes; `name` is used in error messages.
 pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Classifier> {
     let mut r = Reader::new(bytes, name);
-    r.preamble()?;
+    let version = r.preamble()?;
     if bytes.len() < 8 + r.pos {
         return Err(r.corrupt("file is truncated"));
     }
     let (body, tail) = bytes.split_at(bytes.len() - 8);
     let stored = u64::from_le_bytes(tail.try_into().expect("8 bytes"));
-    if fnv1a(body) != stored {
+    if checksum(version, body) != stored {
         return Err(r.corrupt("checksum mismatch: the file is truncated or damaged"));
     }
     r.bytes = body;
@@ -363,6 +377,15 @@ mod tests {
             matches!(err, Error::UnsupportedModelVersion { found: 99, .. }),
             "{err}"
         );
+        // Each version has its own checksum: the same body as version 1 needs FNV-1a.
+        let mut as_v1 = bytes.clone();
+        as_v1[16..20].copy_from_slice(&1u32.to_le_bytes());
+        let err = from_bytes(&as_v1, "x").unwrap_err();
+        assert!(err.to_string().contains("checksum"), "{err}");
+        let body = as_v1.len() - 8;
+        let sum = fnv1a(&as_v1[..body]);
+        as_v1[body..].copy_from_slice(&sum.to_le_bytes());
+        assert_eq!(from_bytes(&as_v1, "x").unwrap().model, trained().model);
         let mut flipped = bytes.clone();
         let mid = bytes.len() - 20;
         flipped[mid] ^= 0x40;
@@ -378,7 +401,7 @@ mod tests {
         let bias_at = bytes.len() - 8 - 8;
         bytes[bias_at..bias_at + 8].copy_from_slice(&f64::NAN.to_le_bytes());
         let body = bytes.len() - 8;
-        let sum = fnv1a(&bytes[..body]);
+        let sum = checksum(FORMAT_VERSION, &bytes[..body]);
         bytes[body..].copy_from_slice(&sum.to_le_bytes());
         let err = from_bytes(&bytes, "x").unwrap_err();
         assert!(err.to_string().contains("finite"), "{err}");
