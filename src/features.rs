@@ -470,17 +470,18 @@ impl TfidfParams {
         }
 
         let mut remap: Vec<Vec<u32>> = (0..n_groups)
+            .into_par_iter()
             .map(|g| vec![u32::MAX; df_of(g).len()])
             .collect();
-        let mut vocabulary = Vec::with_capacity(kept.len());
-        let mut idf = Vec::with_capacity(kept.len());
-        let mut doc_freq = Vec::with_capacity(kept.len());
-        for (new_id, (term, old_id)) in kept.into_iter().enumerate() {
+        for (new_id, &(_, old_id)) in kept.iter().enumerate() {
             remap[code.group(old_id)][code.local(old_id) as usize] = new_id as u32;
-            idf.push(idf_value(df(old_id) as f64, n as f64, self.smooth_idf));
-            doc_freq.push(df(old_id));
-            vocabulary.push(term);
         }
+        let doc_freq: Vec<u32> = kept.par_iter().map(|&(_, old_id)| df(old_id)).collect();
+        let idf: Vec<f64> = doc_freq
+            .par_iter()
+            .map(|&d| idf_value(d as f64, n as f64, self.smooth_idf))
+            .collect();
+        let vocabulary: Vec<String> = kept.into_par_iter().map(|(term, _)| term).collect();
         drop((units, pairs));
 
         let vectorizer = TfidfVectorizer::build(self.clone(), analyzer, vocabulary, idf);
