@@ -606,6 +606,27 @@ fn handle_write_error(e: std::io::Error) -> Result<()> {
     Err(e).context("writing to standard output")
 }
 
+/// A line of output into `$buf` (a `String`), as `println!` would print it.
+macro_rules! outln {
+    ($buf:expr) => {
+        $buf.push('\n')
+    };
+    ($buf:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($buf, $($arg)*);
+    }};
+}
+
+/// Write `text` to standard output. A reader that stopped reading (`| head`) ends the output
+/// quietly, as it does for `score`; `println!` panicked there.
+fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) => handle_write_error(e),
+    }
+}
+
 /// One output line: id, labels, every label's probability, and the explanation of each
 /// predicted label.
 fn prediction_json(clf: &Classifier, p: &Prediction) -> serde_json::Value {
@@ -678,7 +699,7 @@ fn evaluate(a: EvalArgs) -> Result<()> {
     let predicted = clf.predict_labels(&texts);
     let truth: Vec<Vec<String>> = docs.iter().map(|d| d.labels.clone()).collect();
     let report = eval::evaluate(&clf.labels, &truth, &predicted, clf.is_multi_label())?;
-    println!("{report}");
+    emit(&format!("{report}\n"))?;
     if let Some(path) = &a.json {
         let json = serde_json::to_vec_pretty(&report)?;
         model::write_atomic(path, &json)?;
@@ -699,7 +720,9 @@ fn cross_validate(a: CvArgs) -> Result<()> {
     let cv = params.cross_validate(&docs, a.folds, a.seed)?;
     // Standard output carries only what the data, settings and seed determine (no timings), so
     // two runs can be compared byte for byte.
-    println!(
+    let mut out = String::new();
+    outln!(
+        out,
         "framelens cv: {} ({} documents, {}, {} folds of {}, seed {})",
         a.data.display(),
         docs.len(),
@@ -716,8 +739,9 @@ fn cross_validate(a: CvArgs) -> Result<()> {
             .join("/"),
         a.seed
     );
-    println!();
-    print!("{}", cv.summary);
+    outln!(out);
+    out.push_str(&cv.summary.to_string());
+    emit(&out)?;
     report_skips(&report);
     if let Some(path) = &a.json {
         let v = serde_json::json!({
@@ -769,14 +793,15 @@ fn inspect(a: InspectArgs) -> Result<()> {
             "training": header.training,
             "labels": labels,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(());
+        return emit(&format!("{}\n", serde_json::to_string_pretty(&v)?));
     }
     let p = &header.params;
     let an = &p.tfidf.analyzer;
-    println!("model        {}", a.model.display());
-    println!("format       framelens-model version {version}");
-    println!(
+    let mut out = String::new();
+    outln!(out, "model        {}", a.model.display());
+    outln!(out, "format       framelens-model version {version}");
+    outln!(
+        out,
         "kind         {}",
         if clf.is_multi_label() {
             "one-vs-rest (multi-label)"
@@ -784,7 +809,8 @@ fn inspect(a: InspectArgs) -> Result<()> {
             "multinomial (single-label)"
         }
     );
-    println!(
+    outln!(
+        out,
         "analyzer     {:?}, ngram_range {}..{}, lowercase {}, language {}, stem {}, {} stop words",
         an.kind,
         an.ngram_range.0,
@@ -794,7 +820,8 @@ fn inspect(a: InspectArgs) -> Result<()> {
         an.stem,
         an.stop_words.len()
     );
-    println!(
+    outln!(
+        out,
         "tf-idf       min_df {}, max_df {}, max_features {}, sublinear_tf {}, smooth_idf {}, norm {:?}",
         p.tfidf.min_df,
         p.tfidf.max_df,
@@ -804,9 +831,14 @@ fn inspect(a: InspectArgs) -> Result<()> {
         p.tfidf.norm
     );
     let logistic = p.logistic_for(clf.model.kind);
-    println!(
+    outln!(
+        out,
         "classifier   C {}, class_weight {:?}, solver {:?}, max_iter {}, tol {:e}",
-        logistic.c, logistic.class_weight, logistic.solver, logistic.max_iter, logistic.tol
+        logistic.c,
+        logistic.class_weight,
+        logistic.solver,
+        logistic.max_iter,
+        logistic.tol
     );
     let t = &header.training;
     if clf.is_multi_label() {
@@ -822,16 +854,20 @@ fn inspect(a: InspectArgs) -> Result<()> {
         } else {
             "at least one label per document"
         };
-        println!("thresholds   {how}; {empty}");
+        outln!(out, "thresholds   {how}; {empty}");
     }
-    println!(
+    outln!(
+        out,
         "training     {} documents, {} terms kept of {} seen, framelens {}",
-        t.n_documents, t.vocabulary.n_terms_kept, t.vocabulary.n_terms_seen, t.framelens_version
+        t.n_documents,
+        t.vocabulary.n_terms_kept,
+        t.vocabulary.n_terms_seen,
+        t.framelens_version
     );
     for r in &t.solver {
-        println!("  solver     {r}");
+        outln!(out, "  solver     {r}");
     }
-    println!("labels       {}", clf.labels.len());
+    outln!(out, "labels       {}", clf.labels.len());
     for (k, l) in clf.labels.iter().enumerate() {
         let n = t.label_counts.get(l).copied().unwrap_or(0);
         let tuned = t
@@ -845,7 +881,8 @@ fn inspect(a: InspectArgs) -> Result<()> {
             .as_ref()
             .map(|t| format!(", threshold {:.3}{tuned}", t[k]))
             .unwrap_or_default();
-        println!(
+        outln!(
+            out,
             "\n{l}  ({n} training documents, bias {:+.3}{thr})",
             clf.model.bias[k]
         );
@@ -855,10 +892,10 @@ fn inspect(a: InspectArgs) -> Result<()> {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        println!("  up:   {}", fmt(&tops[k].0));
-        println!("  down: {}", fmt(&tops[k].1));
+        outln!(out, "  up:   {}", fmt(&tops[k].0));
+        outln!(out, "  down: {}", fmt(&tops[k].1));
     }
-    Ok(())
+    emit(&out)
 }
 
 #[cfg(test)]

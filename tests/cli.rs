@@ -820,6 +820,33 @@ fn eval_with_a_label_the_model_does_not_know_reports_it() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    // `framelens inspect ... | head` closes the pipe early: that is not an error, and never a
+    // panic (println! panicked there).
+    let dir = tempfile::tempdir().unwrap();
+    let model = demo_model(dir.path());
+    for args in [
+        vec!["inspect", "--model", s(&model), "--top-terms", "100000"],
+        vec!["score", "--model", s(&model), s(&demo_train())],
+    ] {
+        let mut child = command(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read one byte, then close: far more than a pipe holds is still to come.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 1];
+        std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn inspect_prints_version_settings_labels_summary_and_top_terms() {
     // `inspect` is how a user finds out what an old model file is.
     let dir = tempfile::tempdir().unwrap();
