@@ -415,7 +415,9 @@ impl TfidfParams {
         let min_docs = self.min_df.documents(n);
         let max_docs = self.max_df.documents(n);
         let sep = analyzer.separator();
-        let mut kept: Vec<(String, u32)> = (0..n_groups)
+        // Each term with its first 8 bytes as a big-endian number (zero-padded): an order-
+        // preserving key that settles most comparisons of the sort without reading the strings.
+        let kept: Vec<(u64, String, u32)> = (0..n_groups)
             .into_par_iter()
             .flat_map_iter(|g| {
                 let df = df_of(g);
@@ -428,14 +430,16 @@ impl TfidfParams {
                         let id = code.id(g, l);
                         let mut term = String::new();
                         write_term(&units, &pairs, code, sep, id, &mut term);
-                        (term, id)
+                        (order_prefix(&term), term, id)
                     })
                     .collect::<Vec<_>>()
             })
             .collect();
         let df = |id: u32| df_of(code.group(id))[code.local(id) as usize];
         let total = |id: u32| counts_of(code.group(id)).1[code.local(id) as usize];
-        kept.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut kept = kept;
+        kept.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        let mut kept: Vec<(String, u32)> = kept.into_par_iter().map(|(_, t, id)| (t, id)).collect();
         // Every term is one window of units joined by the separator, and units hold no
         // separator, so two distinct windows never give the same term.
         if let Some(w) = kept.windows(2).find(|w| w[0].0 == w[1].0) {
@@ -661,6 +665,16 @@ impl Counted {
         };
         Ok((vectorizer, columns, stats))
     }
+}
+
+/// The first 8 bytes of `term` (zero-padded) as a big-endian number: `a < b` as strings implies
+/// `order_prefix(a) <= order_prefix(b)`.
+fn order_prefix(term: &str) -> u64 {
+    let bytes = term.as_bytes();
+    let mut p = [0u8; 8];
+    let n = bytes.len().min(8);
+    p[..n].copy_from_slice(&bytes[..n]);
+    u64::from_be_bytes(p)
 }
 
 /// The tf of a term counted `c` times: `1 + ln(c)` with sublinear tf, else `c`.
