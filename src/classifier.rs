@@ -326,7 +326,8 @@ impl ClassifierParams {
         let logistic = self.logistic_for(kind);
 
         let t0 = std::time::Instant::now();
-        // The L-BFGS solver reads the matrix transposed: the vectorizer writes it so directly.
+        // The L-BFGS solver reads the matrix term by term (`Columns`): the vectorizer writes it so
+        // directly.
         let borrowed = || docs.iter().map(|d| d.text.as_str()).collect::<Vec<&str>>();
         let (vectorizer, x, vocab_stats): (_, TrainingMatrix, _) = match (texts, logistic.solver) {
             (Some(owned), Solver::Lbfgs) => {

@@ -137,7 +137,7 @@ impl SparseRow {
 }
 
 /// A compressed sparse row matrix (also used transposed, as compressed columns). Values are f64;
-/// the solver keeps its transposed copy in f32 (8 bytes a non-zero to stream each pass, not 12).
+/// the L-BFGS solver reads its own layout of the training matrix, [`Columns`].
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CsrMatrix<T = f64> {
     /// Number of columns.
