@@ -152,6 +152,14 @@ impl<I: DocIndex> TermColumns<I> {
         runs
     }
 
+    /// The entries (document, value of T) of the term at position p: the ones, then the others.
+    pub fn entries(&self, p: usize) -> impl Iterator<Item = (I, f64)> + '_ {
+        let (ones, docs, vals) = self.term(p);
+        ones.iter()
+            .map(|&i| (i, 1.0))
+            .chain(docs.iter().zip(vals).map(|(&i, &v)| (i, v as f64)))
+    }
+
     /// Number of entries of the term at position p.
     pub fn term_nnz(&self, p: usize) -> usize {
         (self.ones_ptr[p + 1] - self.ones_ptr[p] + self.vals_ptr[p + 1] - self.vals_ptr[p]) as usize
@@ -161,12 +169,7 @@ impl<I: DocIndex> TermColumns<I> {
     fn to_rows(&self) -> CsrMatrix {
         let mut rows: Vec<Vec<(u32, f64)>> = vec![Vec::new(); self.n_docs()];
         for (p, &j) in self.order.iter().enumerate() {
-            let (ones, docs, vals) = self.term(p);
-            let entries = ones
-                .iter()
-                .map(|&i| (i, 1.0))
-                .chain(docs.iter().zip(vals).map(|(&i, &v)| (i, v as f64)));
-            for (i, t) in entries {
+            for (i, t) in self.entries(p) {
                 let value = t * self.term_scale[p] / self.doc_norm[i.index()];
                 rows[i.index()].push((j, value));
             }
