@@ -865,7 +865,7 @@ impl Workspace {
 type Term<'a, I> = (&'a [I], &'a [I], &'a [f32]);
 
 /// One pass over the terms of a run, K values per term: with a loop of fixed length per term
-/// where the run's terms have W ≤ 4 entries, all equal to 1 (64% of imdb's terms), and term by
+/// where the run's terms have W ≤ 4 entries, all equal to 1 (61% of imdb's terms), and term by
 /// term otherwise.
 trait RunPass {
     fn fixed<const W: usize>(&mut self, run: &Run);

@@ -61,7 +61,7 @@ impl DocIndex for u32 {
 
 /// `X = N⁻¹ T S` stored term by term, with document indices of type `I`. The terms are stored in
 /// order of their number of entries (then of their number of entries equal to 1, then of id):
-/// position p holds term `term_id(p)`, and the methods taking a position say so.
+/// position p holds term `order()[p]`, and the methods taking a position say so.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TermColumns<I> {
     /// N: each document's divisor (1 for an empty row or without normalisation).
@@ -128,7 +128,7 @@ impl<I: DocIndex> TermColumns<I> {
 
     /// Positions `lo..hi` cut into [`Run`]s: maximal stretches of terms with the same numbers of
     /// entries equal to 1 and of others (the stored order makes them few: imdb's 437,817 terms
-    /// form about 4,000).
+    /// form 7,333 runs in the solver's 32 blocks).
     pub fn runs(&self, lo: usize, hi: usize) -> Vec<Run> {
         let shape = |p: usize| {
             (
