@@ -431,6 +431,9 @@ fn train(a: TrainArgs) -> Result<()> {
     if !s.converged() {
         eprintln!("warning: the solver did not converge; raise --max-iter or lower --c");
     }
+    // The process ends here: freeing the model's hundreds of thousands of terms one by one
+    // would only delay the exit (the operating system reclaims the memory at once).
+    std::mem::forget(clf);
     Ok(())
 }
 
