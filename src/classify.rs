@@ -18,8 +18,8 @@
 //! dense), in compact form, with its line search run on the margins `X d` of the search
 //! direction: an iteration reads the data exactly twice. The solver's copy of the data is
 //! [`Columns`]: the matrix term by term, with its tf, idf and row norms apart and the many tf
-//! entries equal to 1 stored as document indices alone (the passes are memory-bound, so fewer
-//! bytes are faster). Each pass is parallel and deterministic: the margins are computed in fixed
+//! entries equal to 1 stored as document indices alone, the terms in order of their number of
+//! entries (what made the passes faster: their loops' ends became predictable). Each pass is parallel and deterministic: the margins are computed in fixed
 //! blocks of terms, the gradient term by term, and sums are taken over fixed blocks in a fixed
 //! order, so the fitted weights are the same bits with any number of threads.
 
@@ -532,13 +532,18 @@ fn solve<Y: Label>(
             (theta, report, x.order())
         }
     };
-    // The solver's weights are in the matrix's term order; the biases follow them.
-    let mut out = theta.clone();
+    (in_term_order(order, &theta, k), report)
+}
+
+/// Parameters laid out by stored position (k per term, then anything after them, such as the
+/// biases) put back in term id order: position p holds term `order[p]`.
+fn in_term_order(order: &[u32], by_position: &[f64], k: usize) -> Vec<f64> {
+    let mut out = by_position.to_vec();
     for (p, &j) in order.iter().enumerate() {
         let j = j as usize;
-        out[j * k..(j + 1) * k].copy_from_slice(&theta[p * k..(p + 1) * k]);
+        out[j * k..(j + 1) * k].copy_from_slice(&by_position[p * k..(p + 1) * k]);
     }
-    (out, report)
+    out
 }
 
 fn check_targets(x: &TrainingMatrix, n: usize) -> Result<()> {
@@ -1784,11 +1789,7 @@ mod tests {
             let theta: Vec<f64> = (0..dim)
                 .map(|i| ((i * 5 % 17) as f64 - 8.0) / 9.0)
                 .collect();
-            let mut by_id = theta.clone();
-            for (p, &j) in xt.order().iter().enumerate() {
-                let j = j as usize;
-                by_id[j * k..(j + 1) * k].copy_from_slice(&theta[p * k..(p + 1) * k]);
-            }
+            let by_id = in_term_order(xt.order(), &theta, k);
             let (grad, mut z) = (&mut vec![0.0; dim], vec![0.0; n * k]);
             if k == 1 {
                 let problem = Problem::new(&xt, &yb, &sw, 1, 3.0);
@@ -1879,14 +1880,7 @@ mod tests {
             }
             theta
         };
-        let back = |order: &[u32], v: &[f64]| -> Vec<f64> {
-            let mut out = v.to_vec();
-            for (p, &j) in order.iter().enumerate() {
-                let j = j as usize;
-                out[j * k..(j + 1) * k].copy_from_slice(&v[p * k..(p + 1) * k]);
-            }
-            out
-        };
+        let back = |order: &[u32], v: &[f64]| in_term_order(order, v, k);
         let (pa, pb) = (
             Problem::new(&a, &y, &sw, k, 2.0),
             Problem::new(&b, &y, &sw, k, 2.0),

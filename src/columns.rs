@@ -327,8 +327,7 @@ pub(crate) fn balanced_ranges(
 /// [`Columns::stage`] for one index type. Parallel over ranges of terms with about equal
 /// non-zeros, one per thread: each range scans every document's entries twice for its own terms,
 /// first counting its entries equal to 1, then writing its own part of the output in document
-/// order. The terms are then copied into their stored order, in parallel
-/// over ranges of positions.
+/// order ([`StagedTerms::finish`] puts the terms in their stored order).
 fn fill<'r, I: DocIndex, E: Sync + 'r>(
     doc_norm: Vec<f64>,
     term_scale: Vec<f64>,
@@ -355,7 +354,7 @@ fn fill<'r, I: DocIndex, E: Sync + 'r>(
             ones
         })
         .collect();
-    let in_id_order = Entries::<I>::new(df, &ones_per_term);
+    let in_id_order = Entries::new(df, &ones_per_term);
     let mut by_id = in_id_order.zeroed();
     let parts = by_id.split(&in_id_order, &ranges);
     parts.into_par_iter().for_each(|((lo, hi), out)| {
@@ -415,7 +414,7 @@ pub(crate) struct StagedTerms<I> {
     term_scale: Vec<f64>,
     df: Vec<u32>,
     ones_per_term: Vec<u32>,
-    in_id_order: Entries<I>,
+    in_id_order: Entries,
     by_id: Arrays<I>,
 }
 
@@ -435,7 +434,7 @@ impl<I: DocIndex> StagedTerms<I> {
         order.par_sort_unstable_by_key(|&j| (df[j as usize], ones_per_term[j as usize], j));
         let sorted_df: Vec<u32> = order.iter().map(|&j| df[j as usize]).collect();
         let sorted_ones: Vec<u32> = order.iter().map(|&j| ones_per_term[j as usize]).collect();
-        let stored = Entries::<I>::new(&sorted_df, &sorted_ones);
+        let stored = Entries::new(&sorted_df, &sorted_ones);
         let mut arrays = stored.zeroed();
         let ranges = balanced_ranges(
             sorted_df.iter().map(|&c| c as u64),
@@ -476,10 +475,9 @@ impl<I: DocIndex> StagedTerms<I> {
 }
 
 /// Where each term's entries go, from its number of entries and of those equal to 1.
-struct Entries<I> {
+struct Entries {
     ones_ptr: Vec<u32>,
     vals_ptr: Vec<u32>,
-    index: std::marker::PhantomData<I>,
 }
 
 /// The entry arrays of [`TermColumns`].
@@ -496,8 +494,8 @@ struct ArraysMut<'a, I> {
     vals: &'a mut [f32],
 }
 
-impl<I: DocIndex> Entries<I> {
-    fn new(df: &[u32], ones: &[u32]) -> Entries<I> {
+impl Entries {
+    fn new(df: &[u32], ones: &[u32]) -> Entries {
         let mut ones_ptr = Vec::with_capacity(df.len() + 1);
         let mut vals_ptr = Vec::with_capacity(df.len() + 1);
         let (mut o, mut v) = (0u32, 0u32);
@@ -509,15 +507,11 @@ impl<I: DocIndex> Entries<I> {
             ones_ptr.push(o);
             vals_ptr.push(v);
         }
-        Entries {
-            ones_ptr,
-            vals_ptr,
-            index: std::marker::PhantomData,
-        }
+        Entries { ones_ptr, vals_ptr }
     }
 
     /// Arrays of the right lengths, zeroed.
-    fn zeroed(&self) -> Arrays<I> {
+    fn zeroed<I: DocIndex>(&self) -> Arrays<I> {
         let (o, v) = (
             self.ones_ptr[self.ones_ptr.len() - 1],
             self.vals_ptr[self.vals_ptr.len() - 1],
@@ -534,7 +528,7 @@ impl<I: DocIndex> Arrays<I> {
     /// Each range of terms' part of the arrays laid out by `at`.
     fn split<'a>(
         &'a mut self,
-        at: &Entries<I>,
+        at: &Entries,
         ranges: &[(usize, usize)],
     ) -> Vec<((usize, usize), ArraysMut<'a, I>)> {
         let mut rest = ArraysMut {

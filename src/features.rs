@@ -417,7 +417,7 @@ impl TfidfParams {
         let sep = analyzer.separator();
         // Each term with its first 8 bytes as a big-endian number (zero-padded): an order-
         // preserving key that settles most comparisons of the sort without reading the strings.
-        let kept: Vec<(u64, String, u32)> = (0..n_groups)
+        let mut kept: Vec<(u64, String, u32)> = (0..n_groups)
             .into_par_iter()
             .flat_map_iter(|g| {
                 let df = df_of(g);
@@ -437,7 +437,6 @@ impl TfidfParams {
             .collect();
         let df = |id: u32| df_of(code.group(id))[code.local(id) as usize];
         let total = |id: u32| counts_of(code.group(id)).1[code.local(id) as usize];
-        let mut kept = kept;
         kept.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
         let mut kept: Vec<(String, u32)> = kept.into_par_iter().map(|(_, t, id)| (t, id)).collect();
         // Every term is one window of units joined by the separator, and units hold no
@@ -635,11 +634,13 @@ impl Counted {
     /// The matrix as [`Columns`]: the tf of each count, the idf and the row norms, the
     /// divisors [`TfidfVectorizer::weigh_into`] uses.
     fn into_columns(self) -> Result<(TfidfVectorizer, Columns, VocabularyStats)> {
+        // Every entry is one document holding one kept term.
+        let stats = self.stats(self.doc_freq.iter().map(|&d| d as usize).sum());
         let Counted {
             vectorizer,
             rows,
             doc_freq,
-            n_terms_seen,
+            ..
         } = self;
         let norms: Vec<f64> = rows
             .par_iter()
@@ -653,16 +654,10 @@ impl Counted {
             |&(j, _)| j,
             |i, k| vectorizer.tf(rows[i][k].1) as f32,
         )?;
-        let n_documents = rows.len();
         // The counts are no longer needed: freed before the terms are copied into order.
         drop(rows);
         let columns = staged.finish();
-        let stats = VocabularyStats {
-            n_documents,
-            n_terms_seen,
-            n_terms_kept: vectorizer.n_features(),
-            nnz: columns.nnz(),
-        };
+        debug_assert_eq!(columns.nnz(), stats.nnz);
         Ok((vectorizer, columns, stats))
     }
 }
@@ -1285,8 +1280,8 @@ impl TfidfVectorizer {
         self.tf(c) * self.idf[id as usize]
     }
 
-    /// The divisor of a row of term counts (sorted by id): its l2 norm, or 1 without
-    /// normalisation or for an empty row.
+    /// The divisor of a row of term counts (in any order; summed in that order): its l2 norm, or 1
+    /// without normalisation or for an empty row.
     fn row_norm(&self, counts: &[(u32, u32)]) -> f64 {
         if self.params.norm != Norm::L2 {
             return 1.0;
