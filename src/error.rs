@@ -1,5 +1,6 @@
-//! The library's one error type. Every variant is named after the rule that was broken and carries the
-//! values involved, so the binary can print an actionable message without knowing any internals.
+//! The library's one error type. Every variant is named after the rule that was broken and carries
+//! the values involved, so the binary can print an actionable message without knowing any
+//! internals; an error caused by another keeps it as its `source`.
 
 use std::path::PathBuf;
 
@@ -9,6 +10,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can go wrong in framelens.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    // ---- files and records ----
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {
@@ -31,9 +33,89 @@ pub enum Error {
     #[error("{path}: no documents found{hint}")]
     NoDocuments { path: String, hint: String },
 
+    /// The input format asked for does not fit the path (a folder format for a file, a labelled
+    /// format without labels...).
+    #[error("invalid format = {format}: {reason}")]
+    FormatMismatch { format: String, reason: String },
+
+    /// The format of a path cannot be told from its name.
+    #[error("invalid format = auto: {reason}")]
+    UndetectableFormat { reason: String },
+
+    /// A labels file was given where no format reads one, or is missing where one is needed.
+    #[error("invalid labels_file = {path}: {reason}")]
+    LabelsFileMismatch { path: String, reason: String },
+
+    /// Standard input (`-`) was given together with file paths.
+    #[error("`-` (standard input) cannot be mixed with file paths")]
+    StdinWithPaths,
+
+    /// A file of a stream of documents has a name that tells no format.
+    #[error("{path}: cannot tell the format from the name; use .jsonl/.txt or --format")]
+    UndetectableStreamFormat { path: String },
+
+    /// A stream of documents reads JSONL and `.txt` files only.
+    #[error("{path}: score reads JSONL or .txt files, not {format}")]
+    UnstreamableFormat { path: String, format: String },
+
+    // ---- settings ----
+    /// A setting names none of its choices.
+    #[error("invalid {name} = {value}: expected {expected}")]
+    UnknownChoice {
+        name: &'static str,
+        value: String,
+        expected: String,
+    },
+
+    /// A setting is outside its range.
+    #[error("invalid {name} = {value}: must be {range}")]
+    OutOfRange {
+        name: &'static str,
+        value: String,
+        range: &'static str,
+    },
+
+    /// Two settings that do not go together (stemming without a language, linfa with class
+    /// weights...).
+    #[error("invalid {name} = {value}: {reason}")]
+    Incompatible {
+        name: &'static str,
+        value: String,
+        reason: String,
+    },
+
+    // ---- training data ----
+    /// There is nothing to train or evaluate on.
+    #[error("{what}: no documents")]
+    EmptyCorpus { what: &'static str },
+
     /// Training needs at least two distinct labels.
     #[error("training data has {found} distinct label(s) ({labels:?}); a classifier needs at least 2 (check --label-field)")]
     TooFewLabels { found: usize, labels: Vec<String> },
+
+    /// A training document carries no label.
+    #[error("document {id:?} has no label; every training document needs one")]
+    UnlabelledDocument { id: String },
+
+    /// A document has several labels but single-label training was asked for.
+    #[error("document {id:?} has {n} labels but single-label training was asked for; drop --single-label to train one-vs-rest")]
+    SeveralLabels { id: String, n: usize },
+
+    /// A one-vs-rest label is on every training document or on none.
+    #[error("label {label:?} is on {positives} of {n} training documents; one-vs-rest needs positives and negatives for every label")]
+    OneSidedLabel {
+        label: String,
+        positives: usize,
+        n: usize,
+    },
+
+    /// Targets and matrix rows differ in number, or a label index is out of range.
+    #[error("{what}: {found} given, expected {expected}")]
+    TargetMismatch {
+        what: &'static str,
+        found: usize,
+        expected: String,
+    },
 
     /// Pruning left no term in the vocabulary.
     #[error("no terms left after pruning {n_documents} documents with min_df={min_df}, max_df={max_df}, max_features={max_features}: lower --min-df, raise --max-df or check the text field and language")]
@@ -44,14 +126,91 @@ pub enum Error {
         n_documents: usize,
     },
 
-    /// A parameter value is outside its valid range.
-    #[error("invalid {name} = {value}: {rule}")]
-    InvalidParameter {
+    /// The counting tables of the vectorizer are full.
+    #[error("too many distinct terms: {detail}")]
+    TooManyTerms { detail: String },
+
+    /// Two n-grams gave the same term: an internal invariant broke.
+    #[error(
+        "the same term {term:?} was counted as two different n-grams (a bug: please report it)"
+    )]
+    AmbiguousTerm { term: String },
+
+    /// The training matrix exceeds what its index types hold.
+    #[error("{found} {what} in one training matrix, more than {limit}: train on fewer documents, or keep fewer terms (--min-df, --max-features)")]
+    MatrixTooLarge {
+        what: &'static str,
+        found: u64,
+        limit: u64,
+    },
+
+    /// linfa-logistic would need too large a dense matrix.
+    #[error("invalid solver = linfa: linfa-logistic needs a dense {rows} × {cols} matrix ({cells} cells, limit {limit}); use the default lbfgs solver")]
+    DenseTooLarge {
+        rows: usize,
+        cols: usize,
+        cells: usize,
+        limit: usize,
+    },
+
+    /// linfa-logistic failed.
+    #[error("the linfa solver failed")]
+    SolverFailed {
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    // ---- folds ----
+    /// The number of folds does not fit the documents.
+    #[error("invalid {name} = {k}: {rule}")]
+    BadFoldCount {
         name: &'static str,
-        value: String,
+        k: usize,
         rule: String,
     },
 
+    /// Training one fold of cross-validation or threshold tuning failed.
+    #[error("{purpose}, fold {fold} of {k} ({n_train} training documents){hint}")]
+    FoldFailed {
+        purpose: &'static str,
+        fold: usize,
+        k: usize,
+        n_train: usize,
+        hint: &'static str,
+        #[source]
+        source: Box<Error>,
+    },
+
+    // ---- evaluation ----
+    /// A model label is listed twice.
+    #[error("model label {label:?} is listed twice; labels must be unique")]
+    DuplicateLabel { label: String },
+
+    /// A single-label prediction holds several labels.
+    #[error("document {doc} has {n} predicted labels {labels:?}; single-label evaluation expects at most one (evaluate as multi-label?)")]
+    SeveralPredictions {
+        doc: usize,
+        n: usize,
+        labels: Vec<String>,
+    },
+
+    /// A predicted label is not one of the model's.
+    #[error("document {doc}: predicted label {label:?} is not one of the model's labels {model_labels:?}")]
+    UnknownPrediction {
+        doc: usize,
+        label: String,
+        model_labels: Vec<String>,
+    },
+
+    /// A single-label evaluation met a document without gold label.
+    #[error("document {doc} has no gold label; single-label evaluation needs one per document")]
+    MissingGoldLabel { doc: usize },
+
+    /// There is no label at all to evaluate.
+    #[error("nothing to evaluate: the model has no labels and no document has a gold label")]
+    NothingToEvaluate,
+
+    // ---- models ----
     /// The file is not a framelens model at all.
     #[error("{path}: not a framelens model (found {found:?}, expected {expected:?})")]
     UnsupportedModelFormat {
@@ -68,13 +227,29 @@ pub enum Error {
         supported: String,
     },
 
-    /// The model file is recognised but broken: truncated, inconsistent lengths, non-finite numbers...
+    /// The model file is recognised but broken: truncated, damaged, unreadable header...
     #[error("{path}: corrupt model file: {reason}")]
     CorruptModel { path: String, reason: String },
 
-    /// Labels given to an operation do not match what the model knows.
-    #[error("{0}")]
-    Label(String),
+    /// The model file reads, but its parts break an invariant that scoring relies on.
+    #[error("{path}: corrupt model file")]
+    InvalidModelFile {
+        path: String,
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// The parts of a model do not fit together (lengths, duplicate terms, non-finite numbers,
+    /// thresholds outside (0, 1)...).
+    #[error("inconsistent model: {reason}")]
+    InconsistentModel { reason: String },
+
+    /// The model header could not be written as JSON.
+    #[error("writing the model header")]
+    ModelHeader {
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 impl Error {
@@ -86,12 +261,10 @@ impl Error {
         }
     }
 
-    /// Shorthand for an [`Error::InvalidParameter`].
-    pub fn param(name: &'static str, value: impl ToString, rule: impl Into<String>) -> Self {
-        Error::InvalidParameter {
-            name,
-            value: value.to_string(),
-            rule: rule.into(),
+    /// Shorthand for an [`Error::InconsistentModel`].
+    pub(crate) fn inconsistent(reason: impl Into<String>) -> Self {
+        Error::InconsistentModel {
+            reason: reason.into(),
         }
     }
 }

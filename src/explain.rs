@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::classify::LogisticModel;
+use crate::logistic::LogisticModel;
 
 /// One term's part in one label's logit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,91 +42,112 @@ pub struct LabelExplanation {
     pub down: Vec<TermContribution>,
 }
 
-/// (contribution, term id, tf-idf value) of each of the document's terms for label `k`, in
-/// term-id order; features outside the model are skipped.
-fn ranked<'a>(
-    model: &'a LogisticModel,
-    indices: &'a [u32],
-    values: &'a [f64],
-    k: usize,
-) -> impl Iterator<Item = Ranked> + 'a {
-    indices
-        .iter()
-        .zip(values)
-        .filter(|(&j, _)| (j as usize) < model.n_features)
-        .map(move |(&j, &v)| (v * model.weight(j as usize, k), j, v))
+/// A fitted model with the names of its terms and labels: what an explanation is computed from.
+#[derive(Debug, Clone, Copy)]
+pub struct Explainer<'a> {
+    /// Weights and biases.
+    pub model: &'a LogisticModel,
+    /// Terms by id.
+    pub vocabulary: &'a [String],
+    /// Labels in model order.
+    pub labels: &'a [String],
 }
 
-fn named(model: &LogisticModel, vocabulary: &[String], k: usize, r: Ranked) -> TermContribution {
-    let (contribution, j, tfidf) = r;
-    TermContribution {
-        term: vocabulary[j as usize].clone(),
-        contribution,
-        tfidf,
-        weight: model.weight(j as usize, k),
-    }
-}
-
-/// All contributions of one document's terms to label `k`, in term-id order.
-pub fn contributions(
-    model: &LogisticModel,
-    vocabulary: &[String],
-    indices: &[u32],
-    values: &[f64],
-    k: usize,
-) -> Vec<TermContribution> {
-    ranked(model, indices, values, k)
-        .map(|r| named(model, vocabulary, k, r))
-        .collect()
+/// One scored document: its TF-IDF row and what the model made of it, for every label.
+#[derive(Debug, Clone, Copy)]
+pub struct ScoredRow<'a> {
+    /// Term ids of the row.
+    pub indices: &'a [u32],
+    /// TF-IDF values of the row.
+    pub values: &'a [f64],
+    /// Logit of every label.
+    pub logits: &'a [f64],
+    /// Probability of every label.
+    pub probabilities: &'a [f64],
 }
 
 /// (contribution, term id, tf-idf value) of one term.
-type Ranked = (f64, u32, f64);
+type Contribution = (f64, u32, f64);
 
-/// Explain label `k` for one document: the `top` terms pushing it up and the `top` pushing it
-/// down (ties broken by term, so the output is deterministic). `logits` and `probabilities` are
-/// the document's, for every label.
-#[allow(clippy::too_many_arguments)]
-pub fn explain_label(
-    model: &LogisticModel,
-    vocabulary: &[String],
-    labels: &[String],
-    indices: &[u32],
-    values: &[f64],
-    logits: &[f64],
-    probabilities: &[f64],
-    threshold: Option<f64>,
-    k: usize,
-    top: usize,
-) -> LabelExplanation {
-    // Rank (contribution, term id, tf-idf) first; only the terms shown are copied.
-    let (up, down): (Vec<Ranked>, Vec<Ranked>) = ranked(model, indices, values, k)
-        .filter(|r| r.0 != 0.0)
-        .partition(|r| r.0 > 0.0);
-    let term = |j: u32| vocabulary[j as usize].as_str();
-    let by_up = |a: &Ranked, b: &Ranked| b.0.total_cmp(&a.0).then_with(|| term(a.1).cmp(term(b.1)));
-    let by_down =
-        |a: &Ranked, b: &Ranked| a.0.total_cmp(&b.0).then_with(|| term(a.1).cmp(term(b.1)));
-    let finish = |mut v: Vec<Ranked>, cmp: &dyn Fn(&Ranked, &Ranked) -> std::cmp::Ordering| {
-        if v.len() > top && top > 0 {
-            v.select_nth_unstable_by(top - 1, cmp);
+impl Explainer<'_> {
+    /// (contribution, term id, tf-idf value) of each of the row's terms for label `k`, in the
+    /// row's (term id) order, unsorted; terms outside the model are skipped.
+    fn contributions_by_id<'r>(
+        &'r self,
+        indices: &'r [u32],
+        values: &'r [f64],
+        k: usize,
+    ) -> impl Iterator<Item = Contribution> + 'r {
+        indices
+            .iter()
+            .zip(values)
+            .filter(|(&j, _)| (j as usize) < self.model.n_features)
+            .map(move |(&j, &v)| (v * self.model.weight(j as usize, k), j, v))
+    }
+
+    fn named(&self, k: usize, (contribution, j, tfidf): Contribution) -> TermContribution {
+        TermContribution {
+            term: self.vocabulary[j as usize].clone(),
+            contribution,
+            tfidf,
+            weight: self.model.weight(j as usize, k),
         }
-        v.truncate(top);
-        v.sort_by(cmp);
-        v.into_iter()
-            .map(|r| named(model, vocabulary, k, r))
-            .collect::<Vec<_>>()
-    };
-    let up = finish(up, &by_up);
-    let down = finish(down, &by_down);
-    LabelExplanation {
-        label: labels[k].clone(),
-        probability: probabilities[k],
-        logit: logits[k],
-        bias: model.bias[k],
-        threshold,
-        up,
-        down,
+    }
+
+    /// All contributions of one row's terms to label `k`, in term-id order: with the bias, they
+    /// add up to the label's logit.
+    pub fn contributions(
+        &self,
+        indices: &[u32],
+        values: &[f64],
+        k: usize,
+    ) -> Vec<TermContribution> {
+        self.contributions_by_id(indices, values, k)
+            .map(|c| self.named(k, c))
+            .collect()
+    }
+
+    /// Explain label `k` for one document: the `top` terms pushing it up and the `top` pushing
+    /// it down (ties broken by term, so the output is deterministic), with the label's
+    /// `threshold` (one-vs-rest models) carried along.
+    pub fn explain(
+        &self,
+        row: &ScoredRow<'_>,
+        k: usize,
+        threshold: Option<f64>,
+        top: usize,
+    ) -> LabelExplanation {
+        // Rank (contribution, term id, tf-idf) first; only the terms shown are copied.
+        let (up, down): (Vec<Contribution>, Vec<Contribution>) = self
+            .contributions_by_id(row.indices, row.values, k)
+            .filter(|c| c.0 != 0.0)
+            .partition(|c| c.0 > 0.0);
+        let term = |j: u32| self.vocabulary[j as usize].as_str();
+        let by_up = |a: &Contribution, b: &Contribution| {
+            b.0.total_cmp(&a.0).then_with(|| term(a.1).cmp(term(b.1)))
+        };
+        let by_down = |a: &Contribution, b: &Contribution| {
+            a.0.total_cmp(&b.0).then_with(|| term(a.1).cmp(term(b.1)))
+        };
+        let finish =
+            |mut v: Vec<Contribution>,
+             cmp: &dyn Fn(&Contribution, &Contribution) -> std::cmp::Ordering| {
+                if v.len() > top && top > 0 {
+                    v.select_nth_unstable_by(top - 1, cmp);
+                }
+                v.truncate(top);
+                v.sort_by(cmp);
+                v.into_iter().map(|c| self.named(k, c)).collect::<Vec<_>>()
+            };
+        LabelExplanation {
+            label: self.labels[k].clone(),
+            probability: row.probabilities[k],
+            logit: row.logits[k],
+            bias: self.model.bias[k],
+            threshold,
+            up: finish(up, &by_up),
+            down: finish(down, &by_down),
+        }
     }
 }
 

@@ -30,9 +30,9 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::classifier::{Classifier, ClassifierParams, TrainingSummary};
-use crate::classify::{LogisticModel, ModelKind};
 use crate::error::{Error, Result};
 use crate::features::TfidfVectorizer;
+use crate::logistic::{LogisticModel, ModelKind};
 
 /// The format name every model file starts with.
 pub const MAGIC: &[u8; 16] = b"FRAMELENS-MODEL\n";
@@ -89,8 +89,7 @@ pub fn to_bytes(clf: &Classifier) -> Result<Vec<u8>> {
         },
         training: clf.summary.clone(),
     };
-    let json =
-        serde_json::to_vec(&header).map_err(|e| Error::param("model", "header", e.to_string()))?;
+    let json = serde_json::to_vec(&header).map_err(|source| Error::ModelHeader { source })?;
     let vocab_bytes: usize = clf
         .vectorizer
         .vocabulary()
@@ -208,9 +207,9 @@ pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Classifier> {
             r.remaining()
         )));
     }
-    let wrap = |e: Error| Error::CorruptModel {
+    let wrap = |e: Error| Error::InvalidModelFile {
         path: name.to_string(),
-        reason: e.to_string(),
+        source: Box::new(e),
     };
     let vectorizer =
         TfidfVectorizer::from_parts(header.params.tfidf.clone(), vocabulary, idf).map_err(wrap)?;
@@ -404,7 +403,11 @@ mod tests {
         let sum = checksum(FORMAT_VERSION, &bytes[..body]);
         bytes[body..].copy_from_slice(&sum.to_le_bytes());
         let err = from_bytes(&bytes, "x").unwrap_err();
-        assert!(err.to_string().contains("finite"), "{err}");
+        let Error::InvalidModelFile { path, source } = &err else {
+            panic!("expected InvalidModelFile, got {err:?}");
+        };
+        assert_eq!(path, "x");
+        assert!(source.to_string().contains("finite"), "{source}");
     }
 
     #[test]

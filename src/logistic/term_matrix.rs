@@ -1,32 +1,31 @@
-//! The training matrix in the form the L-BFGS solver reads.
+//! The training matrix as the L-BFGS solver reads it, built from a neutral
+//! [`FactoredMatrix`] (`X = N⁻¹ T S`).
 //!
-//! A TF-IDF matrix factors as `X = N⁻¹ T S`: T holds the tf of each term in each document, S the
-//! idf of each term (a diagonal) and N each document's norm (a diagonal). [`Columns`] stores T
-//! term by term (X's transpose is what both of the solver's passes read) with the two diagonals
-//! beside it, and an entry of T equal to 1 (a term counted once, by far the most common: 87% of
-//! imdb's 7.6 million non-zeros, 82% of article_bias's 31.6 million) as its document index alone.
-//! Document indices take 16 bits when the corpus has at most 65,536 documents. imdb's matrix so
-//! takes 23 MB, where u32 indices with f32 values took 61 MB (article_bias: about 100 MB instead
-//! of 253). The passes got only about 12% faster from the smaller matrix: they wait on their
-//! scattered reads and writes more than on memory bandwidth.
+//! T is stored term by term (X's transpose is what both of the solver's passes read) with the two
+//! diagonals beside it, and an entry of T equal to 1 (a term counted once, by far the most common
+//! entry of a TF-IDF matrix) as its document index alone. Document indices take 16 bits when the
+//! corpus has at most 65,536 documents.
 //!
 //! The solver applies the diagonals per document and per term (`X w = N⁻¹ T (S w)`,
 //! `Xᵀ r = S Tᵀ (N⁻¹ r)`), so nothing of X is rounded but the entries of T that are not 1 (f32:
 //! exact for counts below 2²⁴, 7 digits for sublinear tf).
 //!
-//! The terms are stored fewest entries first. A pass's loop over a term's entries then runs the
-//! same number of times as the loop before it, term after term (171,000 of imdb's 438,000 terms
-//! have one or two entries), and the processor predicts where it ends: both passes took 25% less
-//! time than with the terms in vocabulary order.
+//! The terms are stored fewest entries first: a pass's loop over a term's entries then runs the
+//! same number of times as the loop before it, term after term, and the processor predicts where
+//! it ends (BENCHMARKS.md has the measurements).
 
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::features::{zeroed, CsrMatrix, SparseRow};
+use crate::sparse::{balanced_ranges, zeroed, FactoredMatrix};
+#[cfg(test)]
+use crate::sparse::{CsrMatrix, SparseRow};
 
 /// The type of a stored document index: `u16` while the corpus has at most 65,536 documents,
 /// `u32` beyond.
-pub trait DocIndex: Copy + Default + Send + Sync + PartialEq + std::fmt::Debug + 'static {
+pub(crate) trait DocIndex:
+    Copy + Default + Send + Sync + PartialEq + std::fmt::Debug + 'static
+{
     /// One more than the largest index this type stores.
     const LIMIT: u64;
     /// Index `i` (below `LIMIT`).
@@ -63,7 +62,7 @@ impl DocIndex for u32 {
 /// order of their number of entries (then of their number of entries equal to 1, then of id):
 /// position p holds term `order()[p]`, and the methods taking a position say so.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TermColumns<I> {
+pub(crate) struct TermLists<I> {
     /// N: each document's divisor (1 for an empty row or without normalisation).
     doc_norm: Vec<f64>,
     /// The term at each position.
@@ -81,7 +80,7 @@ pub struct TermColumns<I> {
     vals: Vec<f32>,
 }
 
-impl<I: DocIndex> TermColumns<I> {
+impl<I: DocIndex> TermLists<I> {
     /// Number of documents.
     pub fn n_docs(&self) -> usize {
         self.doc_norm.len()
@@ -93,6 +92,7 @@ impl<I: DocIndex> TermColumns<I> {
     }
 
     /// Number of stored entries.
+    #[cfg(test)]
     pub fn nnz(&self) -> usize {
         self.ones.len() + self.vals.len()
     }
@@ -166,7 +166,8 @@ impl<I: DocIndex> TermColumns<I> {
     }
 
     /// X as document rows with f64 values `t · S_j / N_i`.
-    fn to_rows(&self) -> CsrMatrix {
+    #[cfg(test)]
+    fn to_csr(&self) -> CsrMatrix {
         let mut rows: Vec<Vec<(u32, f64)>> = vec![Vec::new(); self.n_docs()];
         for (p, &j) in self.order.iter().enumerate() {
             for (i, t) in self.entries(p) {
@@ -191,163 +192,119 @@ impl<I: DocIndex> TermColumns<I> {
 /// Consecutive positions `start..end` whose terms all have `ones` entries equal to 1 and `vals`
 /// others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Run {
+pub(crate) struct Run {
     pub start: usize,
     pub end: usize,
     pub ones: usize,
     pub vals: usize,
 }
 
-/// The training matrix as the solver reads it: [`TermColumns`] with 16-bit document indices when
+/// The training matrix as the solver reads it: [`TermLists`] with 16-bit document indices when
 /// they fit, 32-bit ones otherwise.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Columns {
+pub(crate) enum TermMatrix {
     /// At most 65,536 documents.
-    Narrow(TermColumns<u16>),
+    Narrow(TermLists<u16>),
     /// More documents.
-    Wide(TermColumns<u32>),
+    Wide(TermLists<u32>),
 }
 
-impl Columns {
-    /// `N⁻¹ T S` from the documents' rows of T: `row(i)` is document i's entries in any order,
-    /// `term(e)` an entry's term, `value(i, k)` the value of entry k of row i; `doc_norm` is N,
-    /// `term_scale` S, and `df[j]` the number of entries of term j. Written in parallel; the
-    /// result does not depend on the thread count. The rows are no longer read once this
-    /// returns, before [`Staged::finish`] puts the terms in their stored order: the caller can
-    /// free them in between.
-    pub(crate) fn stage<'r, E: Sync + 'r>(
-        doc_norm: Vec<f64>,
-        term_scale: Vec<f64>,
-        df: &[u32],
-        row: impl Fn(usize) -> &'r [E] + Sync,
-        term: impl Fn(&E) -> u32 + Sync,
-        value: impl Fn(usize, usize) -> f32 + Sync,
-    ) -> Result<Staged> {
-        assert_eq!(term_scale.len(), df.len(), "one df per term");
-        let nnz: u64 = df.iter().map(|&c| c as u64).sum();
-        if nnz > u32::MAX as u64 {
-            return Err(Error::param(
-                "non-zeros",
-                nnz,
-                "more than 4,294,967,295 in one training matrix: train on fewer documents, or keep fewer terms (--min-df, --max-features)",
-            ));
+/// `$body` with `$t` bound to the [`TermLists`] inside a [`TermMatrix`], whatever its index type.
+macro_rules! with_lists {
+    ($matrix:expr, $t:ident => $body:expr) => {
+        match $matrix {
+            TermMatrix::Narrow($t) => $body,
+            TermMatrix::Wide($t) => $body,
         }
-        if doc_norm.len() as u64 <= u16::LIMIT {
-            Ok(Staged::Narrow(fill(
-                doc_norm, term_scale, df, row, term, value,
-            )))
-        } else if doc_norm.len() as u64 <= u32::LIMIT {
-            Ok(Staged::Wide(fill(
-                doc_norm, term_scale, df, row, term, value,
-            )))
-        } else {
-            Err(Error::param(
-                "documents",
-                doc_norm.len(),
-                "more than 4,294,967,296 in one training matrix",
-            ))
-        }
-    }
+    };
+}
+pub(crate) use with_lists;
 
-    /// The matrix of these rows, with N and S all ones.
-    pub fn from_rows(x: &CsrMatrix) -> Result<Columns> {
-        let mut df = vec![0u32; x.n_cols];
-        for &j in &x.indices {
-            df[j as usize] += 1;
+impl TermMatrix {
+    /// The solver's layout of `x`. Its rows are read twice, then freed before the terms are put
+    /// in their stored order, so the rows and the finished matrix are never held together.
+    /// Written in parallel; the result does not depend on the thread count.
+    pub(crate) fn new(x: FactoredMatrix) -> Result<TermMatrix> {
+        let nnz = x.nnz() as u64;
+        if nnz > u32::MAX as u64 {
+            return Err(Error::MatrixTooLarge {
+                what: "non-zeros",
+                found: nnz,
+                limit: u32::MAX as u64,
+            });
         }
-        Ok(Columns::stage(
-            vec![1.0; x.n_rows()],
-            vec![1.0; x.n_cols],
-            &df,
-            |i| x.row(i).0,
-            |&j| j,
-            |i, k| x.values[x.indptr[i] + k] as f32,
-        )?
-        .finish())
+        if x.n_rows() as u64 <= u16::LIMIT {
+            Ok(TermMatrix::Narrow(build(x)))
+        } else if x.n_rows() as u64 <= u32::LIMIT {
+            Ok(TermMatrix::Wide(build(x)))
+        } else {
+            Err(Error::MatrixTooLarge {
+                what: "documents",
+                found: x.n_rows() as u64,
+                limit: u32::LIMIT,
+            })
+        }
     }
 
     /// Number of documents.
-    pub fn n_docs(&self) -> usize {
-        match self {
-            Columns::Narrow(x) => x.n_docs(),
-            Columns::Wide(x) => x.n_docs(),
-        }
+    #[cfg(test)]
+    pub(crate) fn n_docs(&self) -> usize {
+        with_lists!(self, t => t.n_docs())
     }
 
     /// Number of terms.
-    pub fn n_terms(&self) -> usize {
-        match self {
-            Columns::Narrow(x) => x.n_terms(),
-            Columns::Wide(x) => x.n_terms(),
-        }
+    pub(crate) fn n_terms(&self) -> usize {
+        with_lists!(self, t => t.n_terms())
     }
 
     /// Number of stored entries.
-    pub fn nnz(&self) -> usize {
-        match self {
-            Columns::Narrow(x) => x.nnz(),
-            Columns::Wide(x) => x.nnz(),
-        }
+    #[cfg(test)]
+    pub(crate) fn nnz(&self) -> usize {
+        with_lists!(self, t => t.nnz())
     }
 
-    /// X as document rows (f64 values `t · S_j / N_i`, the vectorizer's own arithmetic).
-    pub fn to_rows(&self) -> CsrMatrix {
-        match self {
-            Columns::Narrow(x) => x.to_rows(),
-            Columns::Wide(x) => x.to_rows(),
-        }
+    /// X as document rows (f64 values `t · S_j / N_i`).
+    #[cfg(test)]
+    pub(crate) fn to_csr(&self) -> CsrMatrix {
+        with_lists!(self, t => t.to_csr())
     }
 }
 
-/// Consecutive ranges of items with about equal total length, at most `parts` of them (at least
-/// one, possibly empty).
-pub(crate) fn balanced_ranges(
-    lengths: impl ExactSizeIterator<Item = u64>,
-    parts: usize,
-) -> Vec<(usize, usize)> {
-    let n = lengths.len();
-    let lengths: Vec<u64> = lengths.collect();
-    let total: u64 = lengths.iter().sum();
-    let per = total.div_ceil(parts.max(1) as u64).max(1);
-    let mut ranges = Vec::with_capacity(parts + 1);
-    let (mut lo, mut acc) = (0, 0u64);
-    for (j, &len) in lengths.iter().enumerate() {
-        acc += len;
-        if acc >= per {
-            ranges.push((lo, j + 1));
-            (lo, acc) = (j + 1, 0);
-        }
-    }
-    if lo < n || ranges.is_empty() {
-        ranges.push((lo, n));
-    }
-    ranges
+/// [`TermMatrix::new`] for one index type: the terms filled in id order, the rows freed, then
+/// the terms copied into their stored order.
+fn build<I: DocIndex>(x: FactoredMatrix) -> TermLists<I> {
+    let FactoredMatrix {
+        rows,
+        row_divisor,
+        column_scale,
+        column_nnz,
+    } = x;
+    let staged = fill::<I>(row_divisor, column_scale, &column_nnz, &rows);
+    drop(rows);
+    staged.finish()
 }
 
-/// [`Columns::stage`] for one index type. Parallel over ranges of terms with about equal
-/// non-zeros, one per thread: each range scans every document's entries twice for its own terms,
-/// first counting its entries equal to 1, then writing its own part of the output in document
-/// order ([`StagedTerms::finish`] puts the terms in their stored order).
-fn fill<'r, I: DocIndex, E: Sync + 'r>(
+/// The entries of `rows` laid out term by term in term id order. Parallel over ranges of terms
+/// with about equal non-zeros, one per thread: each range scans every row's entries twice for its
+/// own terms, first counting its entries equal to 1, then writing its own part of the output in
+/// document order ([`StagedTerms::finish`] puts the terms in their stored order).
+fn fill<I: DocIndex>(
     doc_norm: Vec<f64>,
     term_scale: Vec<f64>,
     df: &[u32],
-    row: impl Fn(usize) -> &'r [E] + Sync,
-    term: impl Fn(&E) -> u32 + Sync,
-    value: impl Fn(usize, usize) -> f32 + Sync,
+    rows: &[Vec<(u32, f32)>],
 ) -> StagedTerms<I> {
-    let n = doc_norm.len();
     let threads = rayon::current_num_threads();
     let ranges = balanced_ranges(df.iter().map(|&c| c as u64), threads);
     let ones_per_term: Vec<u32> = ranges
         .par_iter()
         .flat_map_iter(|&(lo, hi)| {
             let mut ones = vec![0u32; hi - lo];
-            for i in 0..n {
-                for (k, e) in row(i).iter().enumerate() {
-                    let j = (term(e) as usize).wrapping_sub(lo);
+            for row in rows {
+                for &(term, value) in row {
+                    let j = (term as usize).wrapping_sub(lo);
                     if j < hi - lo {
-                        ones[j] += (value(i, k) == 1.0) as u32;
+                        ones[j] += (value == 1.0) as u32;
                     }
                 }
             }
@@ -361,14 +318,13 @@ fn fill<'r, I: DocIndex, E: Sync + 'r>(
         let mut next_one: Vec<u32> = in_id_order.ones_ptr[lo..hi].to_vec();
         let mut next_val: Vec<u32> = in_id_order.vals_ptr[lo..hi].to_vec();
         let (o_base, v_base) = (in_id_order.ones_ptr[lo], in_id_order.vals_ptr[lo]);
-        for i in 0..n {
+        for (i, row) in rows.iter().enumerate() {
             let doc = I::from_index(i);
-            for (k, e) in row(i).iter().enumerate() {
-                let j = (term(e) as usize).wrapping_sub(lo);
+            for &(term, t) in row {
+                let j = (term as usize).wrapping_sub(lo);
                 if j >= hi - lo {
                     continue;
                 }
-                let t = value(i, k);
                 if t == 1.0 {
                     out.ones[(next_one[j] - o_base) as usize] = doc;
                     next_one[j] += 1;
@@ -392,24 +348,8 @@ fn fill<'r, I: DocIndex, E: Sync + 'r>(
     }
 }
 
-/// The matrix filled in term id order, from [`Columns::stage`].
-pub(crate) enum Staged {
-    Narrow(StagedTerms<u16>),
-    Wide(StagedTerms<u32>),
-}
-
-impl Staged {
-    /// The terms copied into their stored order.
-    pub(crate) fn finish(self) -> Columns {
-        match self {
-            Staged::Narrow(t) => Columns::Narrow(t.finish()),
-            Staged::Wide(t) => Columns::Wide(t.finish()),
-        }
-    }
-}
-
-/// [`Staged`] for one index type.
-pub(crate) struct StagedTerms<I> {
+/// The matrix filled in term id order, from [`fill`].
+struct StagedTerms<I> {
     doc_norm: Vec<f64>,
     term_scale: Vec<f64>,
     df: Vec<u32>,
@@ -420,7 +360,7 @@ pub(crate) struct StagedTerms<I> {
 
 impl<I: DocIndex> StagedTerms<I> {
     /// The terms in their stored order, copied in parallel over ranges of positions.
-    fn finish(self) -> TermColumns<I> {
+    fn finish(self) -> TermLists<I> {
         let StagedTerms {
             doc_norm,
             term_scale,
@@ -461,7 +401,7 @@ impl<I: DocIndex> StagedTerms<I> {
             }
         });
         drop(by_id);
-        TermColumns {
+        TermLists {
             doc_norm,
             term_scale: order.iter().map(|&j| term_scale[j as usize]).collect(),
             order,
@@ -480,7 +420,7 @@ struct Entries {
     vals_ptr: Vec<u32>,
 }
 
-/// The entry arrays of [`TermColumns`].
+/// The entry arrays of [`TermLists`].
 struct Arrays<I> {
     ones: Vec<I>,
     val_docs: Vec<I>,
@@ -589,10 +529,10 @@ mod tests {
     #[test]
     fn rows_round_trip_with_ones_stored_as_indices() {
         let x = rows();
-        let c = Columns::from_rows(&x).unwrap();
-        assert_eq!(c.to_rows(), x);
+        let c = TermMatrix::new(FactoredMatrix::from_csr(&x)).unwrap();
+        assert_eq!(c.to_csr(), x);
         assert_eq!((c.n_docs(), c.n_terms(), c.nnz()), (4, 5, 7));
-        let Columns::Narrow(t) = &c else {
+        let TermMatrix::Narrow(t) = &c else {
             panic!("4 documents take 16-bit indices")
         };
         // Fewest entries first, then fewest ones, then by id.
@@ -623,31 +563,11 @@ mod tests {
                 .num_threads(threads)
                 .build()
                 .unwrap()
-                .install(|| Columns::from_rows(&x).unwrap())
+                .install(|| TermMatrix::new(FactoredMatrix::from_csr(&x)).unwrap())
         };
         let (a, b) = (build(1), build(3));
         assert_eq!(a, b);
-        assert!(matches!(a, Columns::Wide(_)));
-        assert_eq!(a.to_rows(), x);
-    }
-
-    #[test]
-    fn balanced_ranges_cover_every_item_once() {
-        for (lengths, parts) in [
-            (vec![5u64, 0, 0, 9, 1, 1, 1, 30], 3),
-            (vec![], 2),
-            (vec![0, 0], 4),
-            (vec![1; 10], 1),
-        ] {
-            let ranges = balanced_ranges(lengths.iter().copied(), parts);
-            let mut next = 0;
-            for &(lo, hi) in &ranges {
-                assert_eq!(lo, next);
-                assert!(hi >= lo);
-                next = hi;
-            }
-            assert_eq!(next, lengths.len());
-            assert!(ranges.len() <= parts.max(1) + 1);
-        }
+        assert!(matches!(a, TermMatrix::Wide(_)));
+        assert_eq!(a.to_csr(), x);
     }
 }

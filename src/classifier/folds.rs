@@ -1,0 +1,137 @@
+//! Cross-validation of the whole pipeline, and the one out-of-fold loop that it shares with
+//! threshold tuning.
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::params::{ClassifierParams, LabelMode};
+use super::pipeline::Classifier;
+use crate::error::{Error, Result};
+use crate::eval::{self, CvSummary, Report};
+use crate::logistic::ModelKind;
+use crate::Document;
+
+/// Cross-validation of a whole training pipeline: see [`ClassifierParams::cross_validate`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CrossValidation {
+    /// Whether the folds trained one-vs-rest (multi-label) models.
+    pub multi_label: bool,
+    /// Seed of the fold assignment.
+    pub seed: u64,
+    /// The fold (0..k) of every document, in input order.
+    #[serde(skip)]
+    pub folds: Vec<usize>,
+    /// Held-out documents per fold.
+    pub fold_sizes: Vec<usize>,
+    /// The test report of each fold, in fold order.
+    #[serde(skip)]
+    pub reports: Vec<Report>,
+    /// Mean, standard deviation and per-fold values of every metric.
+    pub summary: CvSummary,
+}
+
+impl ClassifierParams {
+    /// Stratified k-fold cross-validation of these settings: the documents are assigned to `k`
+    /// folds ([`eval::stratified_folds`]: stratified by label, iterative stratification for
+    /// multi-label data) with `seed`; for each fold a classifier is trained from scratch on the
+    /// other folds (vocabulary, idf, weights and, for one-vs-rest, thresholds tuned on those folds
+    /// alone) and evaluated on it. Folds run in parallel; the result depends only on the data, the
+    /// settings and the seed.
+    ///
+    /// The model kind is decided once on all documents (with [`LabelMode::Auto`], multi-label when
+    /// any document has several labels), so every fold trains the same kind.
+    pub fn cross_validate(
+        &self,
+        docs: &[Document],
+        k: usize,
+        seed: u64,
+    ) -> Result<CrossValidation> {
+        self.validate()?;
+        let refs: Vec<&Document> = docs.iter().collect();
+        let kind = self.kind_for(&refs)?;
+        let params = ClassifierParams {
+            label_mode: match kind {
+                ModelKind::OneVsRest => LabelMode::Multi,
+                ModelKind::Multinomial => LabelMode::Single,
+            },
+            ..self.clone()
+        };
+        let truth: Vec<Vec<String>> = docs.iter().map(|d| d.labels.clone()).collect();
+        let folds = eval::stratified_folds(&truth, k, seed)?;
+        let reports = out_of_fold(
+            &params,
+            &refs,
+            &folds,
+            k,
+            FoldPurpose::CrossValidation,
+            |clf, held| {
+                let texts: Vec<&str> = held.iter().map(|&i| docs[i].text.as_str()).collect();
+                let predicted = clf.predict_labels(&texts);
+                let gold: Vec<Vec<String>> = held.iter().map(|&i| truth[i].clone()).collect();
+                eval::evaluate(&clf.labels, &gold, &predicted, clf.is_multi_label())
+            },
+        )?;
+        let mut fold_sizes = vec![0; k];
+        for &f in &folds {
+            fold_sizes[f] += 1;
+        }
+        Ok(CrossValidation {
+            multi_label: kind == ModelKind::OneVsRest,
+            seed,
+            summary: eval::summarize_folds(&reports),
+            folds,
+            fold_sizes,
+            reports,
+        })
+    }
+}
+
+/// Why a pipeline is trained on all folds but one: names the failure of a fold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum FoldPurpose {
+    /// Cross-validation of the settings.
+    CrossValidation,
+    /// Out-of-fold probabilities for one-vs-rest thresholds.
+    ThresholdTuning,
+}
+
+/// The one out-of-fold loop: for each fold f of `k` (`folds[i]` is document i's fold), trains
+/// `params` from scratch on the documents of the other folds and calls `held_out` with that
+/// classifier and the indices of fold f's documents (in input order). Folds run in parallel;
+/// results come back in fold order, so they depend only on the data, the settings and the folds.
+pub(super) fn out_of_fold<T: Send>(
+    params: &ClassifierParams,
+    docs: &[&Document],
+    folds: &[usize],
+    k: usize,
+    purpose: FoldPurpose,
+    held_out: impl Fn(&Classifier, &[usize]) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    (0..k)
+        .into_par_iter()
+        .map(|f| {
+            let (train, held): (Vec<usize>, Vec<usize>) =
+                (0..docs.len()).partition(|&i| folds[i] != f);
+            let train_docs: Vec<&Document> = train.iter().map(|&i| docs[i]).collect();
+            let (clf, _) = params
+                .fit_refs(&train_docs, None)
+                .map_err(|e| Error::FoldFailed {
+                    purpose: match purpose {
+                        FoldPurpose::CrossValidation => "cross-validation",
+                        FoldPurpose::ThresholdTuning => "tuning thresholds",
+                    },
+                    fold: f + 1,
+                    k,
+                    n_train: train_docs.len(),
+                    hint: match purpose {
+                        FoldPurpose::CrossValidation => "",
+                        FoldPurpose::ThresholdTuning => {
+                            " (use fewer threshold folds or fixed thresholds)"
+                        }
+                    },
+                    source: Box::new(e),
+                })?;
+            held_out(&clf, &held)
+        })
+        .collect()
+}

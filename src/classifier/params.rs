@@ -1,0 +1,280 @@
+//! Training settings and the fit of the whole pipeline: documents → vectorizer → logistic model →
+//! thresholds, as one [`Classifier`].
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::pipeline::{Classifier, StageTimes, TrainingSummary};
+use crate::error::{Error, Result};
+use crate::features::TfidfParams;
+use crate::logistic::{ClassWeight, LogisticParams, ModelKind};
+use crate::Document;
+
+/// Single-label or multi-label training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LabelMode {
+    /// Multi-label (one-vs-rest) when any training document has more than one label, else
+    /// single-label (multinomial). The default.
+    #[default]
+    Auto,
+    /// One label per document: documents with several labels are an error.
+    Single,
+    /// One-vs-rest, whatever the data.
+    Multi,
+}
+
+/// How the decision thresholds of a one-vs-rest model are set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ThresholdMode {
+    /// The same threshold for every label: [`ClassifierParams::threshold`]. The default: with
+    /// balanced per-label class weights, 0.5 did as well as tuning or better on real data (gvfc)
+    /// and costs no extra fits (NOTES-multilabel.md).
+    #[default]
+    Fixed,
+    /// Per label, the threshold that maximises the label's F1 on out-of-fold probabilities of the
+    /// training data (see [`ClassifierParams::threshold_folds`] and [`tune_on_probabilities`](super::tune_on_probabilities)).
+    Tuned,
+}
+
+impl std::str::FromStr for ThresholdMode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "tuned" => Ok(ThresholdMode::Tuned),
+            "fixed" => Ok(ThresholdMode::Fixed),
+            _ => Err(Error::UnknownChoice {
+                name: "thresholds",
+                value: s.to_string(),
+                expected: "`tuned` or `fixed`".into(),
+            }),
+        }
+    }
+}
+
+/// Everything that defines how a classifier is trained.
+///
+/// The fields added with threshold tuning read what models trained before them did from files that
+/// lack them (fixed thresholds, `logistic.class_weight` for one-vs-rest too, no empty
+/// predictions), so an old model still describes how it was trained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassifierParams {
+    /// Text to TF-IDF rows.
+    pub tfidf: TfidfParams,
+    /// The logistic regression. Its `class_weight` applies to multinomial models, and to
+    /// one-vs-rest models unless [`Self::one_vs_rest_class_weight`] says otherwise.
+    pub logistic: LogisticParams,
+    /// Single- or multi-label.
+    pub label_mode: LabelMode,
+    /// The fixed decision threshold of every label (with [`ThresholdMode::Fixed`]). Default 0.5.
+    pub threshold: Option<f64>,
+    /// Fixed (default) or tuned one-vs-rest thresholds.
+    #[serde(default)]
+    pub threshold_mode: ThresholdMode,
+    /// Cross-validation folds used to tune thresholds. Default 5.
+    #[serde(default = "default_threshold_folds")]
+    pub threshold_folds: usize,
+    /// Seed of the threshold-tuning folds, so the same data and settings give the same model.
+    /// Default 0.
+    #[serde(default)]
+    pub threshold_seed: u64,
+    /// Class weighting of one-vs-rest models; `None` uses `logistic.class_weight`. Default
+    /// `Some(Balanced)`: each label weighs its positives against its negatives, which lifted
+    /// gvfc's macro-F1 from 0.654 to 0.703 in cross-validation (NOTES-multilabel.md). Since
+    /// `logistic.class_weight` defaults to balanced too, this only matters for models saved
+    /// before that default changed.
+    #[serde(default)]
+    pub one_vs_rest_class_weight: Option<ClassWeight>,
+    /// Let a one-vs-rest prediction be empty when no label reaches its threshold. Default false:
+    /// such a document gets its most probable label.
+    #[serde(default)]
+    pub allow_empty: bool,
+}
+
+fn default_threshold_folds() -> usize {
+    5
+}
+
+impl Default for ClassifierParams {
+    fn default() -> Self {
+        ClassifierParams {
+            tfidf: TfidfParams::default(),
+            logistic: LogisticParams::default(),
+            label_mode: LabelMode::Auto,
+            threshold: None,
+            threshold_mode: ThresholdMode::Fixed,
+            threshold_folds: default_threshold_folds(),
+            threshold_seed: 0,
+            one_vs_rest_class_weight: Some(ClassWeight::Balanced),
+            allow_empty: false,
+        }
+    }
+}
+
+/// How the thresholds of a one-vs-rest model were tuned: saved in the training summary.
+impl ClassifierParams {
+    /// Check the parameters that need no data.
+    pub fn validate(&self) -> Result<()> {
+        self.tfidf.validate()?;
+        self.logistic.validate()?;
+        let threshold = self.threshold.unwrap_or(0.5);
+        if !(threshold > 0.0 && threshold < 1.0) {
+            return Err(Error::OutOfRange {
+                name: "threshold",
+                value: threshold.to_string(),
+                range: "in (0, 1)",
+            });
+        }
+        if self.threshold_mode == ThresholdMode::Tuned && self.threshold_folds < 2 {
+            return Err(Error::BadFoldCount {
+                name: "threshold_folds",
+                k: self.threshold_folds,
+                rule: "threshold tuning needs at least 2 folds".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The logistic-regression settings a model of this kind is trained with.
+    pub fn logistic_for(&self, kind: ModelKind) -> LogisticParams {
+        match (kind, self.one_vs_rest_class_weight) {
+            (ModelKind::OneVsRest, Some(w)) => LogisticParams {
+                class_weight: w,
+                ..self.logistic.clone()
+            },
+            _ => self.logistic.clone(),
+        }
+    }
+
+    /// The model kind these settings train on these documents.
+    pub(super) fn kind_for(&self, docs: &[&Document]) -> Result<ModelKind> {
+        let multi = docs.iter().find(|d| d.labels.len() > 1);
+        match (self.label_mode, multi) {
+            (LabelMode::Multi, _) | (LabelMode::Auto, Some(_)) => Ok(ModelKind::OneVsRest),
+            (LabelMode::Auto, None) | (LabelMode::Single, None) => Ok(ModelKind::Multinomial),
+            (LabelMode::Single, Some(d)) => Err(Error::SeveralLabels {
+                id: d.id.clone(),
+                n: d.labels.len(),
+            }),
+        }
+    }
+
+    /// Train on labelled documents. Every document must carry at least one label.
+    pub fn fit(&self, docs: &[Document]) -> Result<(Classifier, StageTimes)> {
+        let refs: Vec<&Document> = docs.iter().collect();
+        self.fit_refs(&refs, None)
+    }
+
+    /// As [`ClassifierParams::fit`], but the texts are freed as soon as they are vectorized, so
+    /// the solver does not run beside a copy of the corpus (tuned thresholds refit on the texts,
+    /// so they keep them).
+    pub fn fit_owned(&self, mut docs: Vec<Document>) -> Result<(Classifier, StageTimes)> {
+        if self.threshold_mode == ThresholdMode::Tuned {
+            return self.fit(&docs);
+        }
+        let texts: Vec<String> = docs
+            .iter_mut()
+            .map(|d| std::mem::take(&mut d.text))
+            .collect();
+        let refs: Vec<&Document> = docs.iter().collect();
+        self.fit_refs(&refs, Some(texts))
+    }
+
+    /// `texts`, when given, replaces the documents' own texts (which are then empty).
+    pub(super) fn fit_refs(
+        &self,
+        docs: &[&Document],
+        texts: Option<Vec<String>>,
+    ) -> Result<(Classifier, StageTimes)> {
+        let mut times = StageTimes::default();
+        self.validate()?;
+        if docs.is_empty() {
+            return Err(Error::EmptyCorpus { what: "training" });
+        }
+        if let Some(d) = docs.iter().find(|d| d.labels.is_empty()) {
+            return Err(Error::UnlabelledDocument { id: d.id.clone() });
+        }
+        let mut label_counts: BTreeMap<String, usize> = BTreeMap::new();
+        for d in docs {
+            for l in &d.labels {
+                *label_counts.entry(l.clone()).or_insert(0) += 1;
+            }
+        }
+        let labels: Vec<String> = label_counts.keys().cloned().collect();
+        if labels.len() < 2 {
+            return Err(Error::TooFewLabels {
+                found: labels.len(),
+                labels,
+            });
+        }
+        let kind = self.kind_for(docs)?;
+        let logistic = self.logistic_for(kind);
+
+        let t0 = std::time::Instant::now();
+        // Owned texts are freed as soon as they are analysed.
+        let (vectorizer, x, vocab_stats) = match texts {
+            Some(owned) => self.tfidf.fit_factored_owned(owned)?,
+            None => {
+                let borrowed: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
+                self.tfidf.fit_factored(&borrowed)?
+            }
+        };
+        times.vectorize_s = t0.elapsed().as_secs_f64();
+
+        let t1 = std::time::Instant::now();
+        let index: BTreeMap<&str, usize> = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.as_str(), i))
+            .collect();
+        let (model, reports) = match kind {
+            ModelKind::Multinomial => {
+                let y: Vec<usize> = docs.iter().map(|d| index[d.labels[0].as_str()]).collect();
+                logistic.fit_multiclass(x, &y, labels.len())?
+            }
+            ModelKind::OneVsRest => {
+                let y: Vec<Vec<usize>> = docs
+                    .iter()
+                    .map(|d| d.labels.iter().map(|l| index[l.as_str()]).collect())
+                    .collect();
+                logistic.fit_one_vs_rest(x, &y, &labels)?
+            }
+        };
+        times.fit_s = t1.elapsed().as_secs_f64();
+
+        let t2 = std::time::Instant::now();
+        let (thresholds, threshold_tuning) = match (kind, self.threshold_mode) {
+            (ModelKind::Multinomial, _) => (None, None),
+            (ModelKind::OneVsRest, ThresholdMode::Fixed) => (
+                Some(vec![self.threshold.unwrap_or(0.5); labels.len()]),
+                None,
+            ),
+            (ModelKind::OneVsRest, ThresholdMode::Tuned) => {
+                let tuning = self.tune_thresholds(docs, &labels)?;
+                let t = tuning.labels.iter().map(|l| l.threshold).collect();
+                (Some(t), Some(tuning))
+            }
+        };
+        times.tune_s = t2.elapsed().as_secs_f64();
+        let summary = TrainingSummary {
+            n_documents: docs.len(),
+            label_counts,
+            vocabulary: vocab_stats,
+            solver: reports,
+            framelens_version: env!("CARGO_PKG_VERSION").to_string(),
+            threshold_tuning,
+        };
+        Ok((
+            Classifier {
+                params: self.clone(),
+                vectorizer,
+                model,
+                labels,
+                thresholds,
+                summary,
+            },
+            times,
+        ))
+    }
+}

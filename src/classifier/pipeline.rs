@@ -1,0 +1,213 @@
+//! The fitted pipeline: [`Classifier`] scores and explains documents; [`TrainingSummary`] says
+//! what training saw.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::params::ClassifierParams;
+use super::thresholds::ThresholdTuning;
+use crate::error::{Error, Result};
+use crate::explain::{Explainer, LabelExplanation, ScoredRow};
+use crate::features::{TfidfVectorizer, VocabularyStats};
+use crate::logistic::{LogisticModel, ModelKind, SolverReport};
+use crate::sparse::CsrMatrix;
+
+/// times), so the same data and settings give the same model bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingSummary {
+    /// Training documents.
+    pub n_documents: usize,
+    /// Documents per label.
+    pub label_counts: BTreeMap<String, usize>,
+    /// Vocabulary figures.
+    pub vocabulary: VocabularyStats,
+    /// One report per optimisation (one, or one per label in one-vs-rest).
+    pub solver: Vec<SolverReport>,
+    /// The framelens version that trained the model.
+    pub framelens_version: String,
+    /// How the thresholds were tuned (one-vs-rest with tuned thresholds only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold_tuning: Option<ThresholdTuning>,
+}
+
+impl TrainingSummary {
+    /// Whether every optimisation converged.
+    pub fn converged(&self) -> bool {
+        self.solver.iter().all(|r| r.converged)
+    }
+}
+
+/// A trained classifier.
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    /// The training settings (the analyzer and TF-IDF settings also live in the vectorizer).
+    pub params: ClassifierParams,
+    /// Vocabulary, idf and analyzer.
+    pub vectorizer: TfidfVectorizer,
+    /// Weights and biases.
+    pub model: LogisticModel,
+    /// Label names, in model order.
+    pub labels: Vec<String>,
+    /// Per-label decision thresholds (one-vs-rest only).
+    pub thresholds: Option<Vec<f64>>,
+    /// What training saw.
+    pub summary: TrainingSummary,
+}
+
+/// Wall-clock time of each training stage, in seconds (not saved in the model).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StageTimes {
+    pub vectorize_s: f64,
+    pub fit_s: f64,
+    /// Threshold tuning (the fold fits), 0 when thresholds are fixed.
+    pub tune_s: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// The document's id.
+    pub id: String,
+    /// Predicted labels: the most probable one (multinomial), or those whose probability reaches
+    /// their threshold (one-vs-rest); when none does, the most probable one, or nothing if the
+    /// model was trained with `allow_empty`.
+    pub labels: Vec<String>,
+    /// Probability of every label, in model order.
+    pub probabilities: Vec<(String, f64)>,
+    /// For each predicted label, the terms that drove its score.
+    pub explanation: Vec<LabelExplanation>,
+    /// How many of the document's terms are in the vocabulary.
+    pub known_terms: usize,
+    /// True when no term of the document is in the vocabulary: the probabilities then come from
+    /// the biases alone.
+    pub no_known_terms: bool,
+}
+
+impl Classifier {
+    /// Check that the parts fit together (used after loading).
+    pub fn validate(&self) -> Result<()> {
+        self.model.validate()?;
+        let fail = |what: &str| Err(Error::inconsistent(what));
+        if self.model.n_features != self.vectorizer.n_features() {
+            return fail("weights and vocabulary differ in size");
+        }
+        if self.model.n_labels != self.labels.len() {
+            return fail("weights and labels differ in number");
+        }
+        let mut seen = std::collections::HashSet::new();
+        if !self.labels.iter().all(|l| seen.insert(l)) {
+            return fail("labels are not unique");
+        }
+        match (&self.thresholds, self.model.kind) {
+            (Some(t), ModelKind::OneVsRest) if t.len() == self.labels.len() => {
+                if t.iter().any(|x| !(x.is_finite() && *x > 0.0 && *x < 1.0)) {
+                    return fail("thresholds must be in (0, 1)");
+                }
+            }
+            (None, ModelKind::Multinomial) => {}
+            _ => return fail("thresholds do not match the model kind"),
+        }
+        Ok(())
+    }
+
+    /// Whether the model is one-vs-rest (multi-label).
+    pub fn is_multi_label(&self) -> bool {
+        self.model.kind == ModelKind::OneVsRest
+    }
+
+    /// The model with the names of its terms and labels, to explain scores with.
+    pub fn explainer(&self) -> Explainer<'_> {
+        Explainer {
+            model: &self.model,
+            vocabulary: self.vectorizer.vocabulary(),
+            labels: &self.labels,
+        }
+    }
+
+    /// Score and explain one document, listing `top_terms` terms each way per predicted label.
+    pub fn predict(&self, id: &str, text: &str, top_terms: usize) -> Prediction {
+        let row = self.vectorizer.transform(text);
+        let logits = self.model.logits(&row.indices, &row.values);
+        let probs = self.model.probabilities_from_logits(&logits);
+        let predicted = self.decide(&probs);
+        let scored = ScoredRow {
+            indices: &row.indices,
+            values: &row.values,
+            logits: &logits,
+            probabilities: &probs,
+        };
+        let explainer = self.explainer();
+        let explanation = predicted
+            .iter()
+            .map(|&k| {
+                let threshold = self.thresholds.as_ref().map(|t| t[k]);
+                explainer.explain(&scored, k, threshold, top_terms)
+            })
+            .collect();
+        Prediction {
+            id: id.to_string(),
+            labels: predicted.iter().map(|&k| self.labels[k].clone()).collect(),
+            probabilities: self.labels.iter().cloned().zip(probs).collect(),
+            explanation,
+            known_terms: row.nnz(),
+            no_known_terms: row.nnz() == 0,
+        }
+    }
+
+    /// Predicted label indices from probabilities.
+    fn decide(&self, probs: &[f64]) -> Vec<usize> {
+        let best = argmax(probs);
+        match &self.thresholds {
+            None => vec![best],
+            Some(t) => {
+                let passing: Vec<usize> = (0..probs.len()).filter(|&k| probs[k] >= t[k]).collect();
+                if passing.is_empty() && !self.params.allow_empty {
+                    vec![best]
+                } else {
+                    passing
+                }
+            }
+        }
+    }
+
+    /// Probabilities of every label (model order) for many documents, in parallel, in input order.
+    pub fn predict_proba_many<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<Vec<f64>> {
+        texts
+            .par_iter()
+            .map(|t| {
+                let row = self.vectorizer.transform(t.as_ref());
+                self.model.predict_proba(&row.indices, &row.values)
+            })
+            .collect()
+    }
+
+    /// Predicted labels of many documents (no explanations), in parallel, in input order.
+    pub fn predict_labels<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<Vec<String>> {
+        texts
+            .par_iter()
+            .map(|t| {
+                let row = self.vectorizer.transform(t.as_ref());
+                let probs = self.model.predict_proba(&row.indices, &row.values);
+                self.decide(&probs)
+                    .into_iter()
+                    .map(|k| self.labels[k].clone())
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The TF-IDF matrix of many documents under this model's vocabulary.
+    pub fn transform(&self, texts: &[&str]) -> CsrMatrix {
+        self.vectorizer.transform_many(texts)
+    }
+}
+
+pub(super) fn argmax(v: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, x) in v.iter().enumerate() {
+        if *x > v[best] {
+            best = i;
+        }
+    }
+    best
+}

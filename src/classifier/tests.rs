@@ -1,0 +1,333 @@
+//! Unit tests of the pipeline: exact explanations, thresholds, cross-validation.
+
+use super::*;
+use crate::error::Error;
+use crate::features::{DfLimit, TfidfParams};
+use crate::logistic::{ClassWeight, ModelKind};
+use crate::Document;
+
+fn doc(id: &str, text: &str, labels: &[&str]) -> Document {
+    Document {
+        id: id.into(),
+        text: text.into(),
+        labels: labels.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+fn small_corpus() -> Vec<Document> {
+    let mut docs = Vec::new();
+    for i in 0..20 {
+        docs.push(doc(
+            &format!("s{i}"),
+            &format!("missile strike on the border base {i} troops drone"),
+            &["security"],
+        ));
+        docs.push(doc(
+            &format!("d{i}"),
+            &format!("foreign minister talks summit envoy {i} delegation"),
+            &["diplomacy"],
+        ));
+        docs.push(doc(
+            &format!("e{i}"),
+            &format!("oil exports inflation sanctions currency {i} trade"),
+            &["economy"],
+        ));
+    }
+    docs
+}
+
+#[test]
+fn contributions_add_up_to_the_logit_exactly() {
+    let (clf, _) = ClassifierParams::default().fit(&small_corpus()).unwrap();
+    let text = "The envoy spoke of sanctions after a drone strike; the summit talks went on.";
+    let row = clf.vectorizer.transform(text);
+    let logits = clf.model.logits(&row.indices, &row.values);
+    for (k, &logit) in logits.iter().enumerate() {
+        let all = clf.explainer().contributions(&row.indices, &row.values, k);
+        let sum: f64 = clf.model.bias[k] + all.iter().map(|c| c.contribution).sum::<f64>();
+        assert!((sum - logit).abs() < 1e-9, "label {k}: {sum} vs {logit}");
+    }
+    let p = clf.predict("x", text, 3);
+    for e in &p.explanation {
+        assert!(e.up.len() <= 3 && e.down.len() <= 3);
+        assert!(e
+            .up
+            .windows(2)
+            .all(|w| w[0].contribution >= w[1].contribution));
+    }
+}
+
+#[test]
+fn predicts_the_right_frame_and_explains_with_its_words() {
+    let (clf, _) = ClassifierParams::default().fit(&small_corpus()).unwrap();
+    let p = clf.predict("x", "A drone and a missile hit the border.", 5);
+    assert_eq!(p.labels, ["security"]);
+    let terms: Vec<&str> = p.explanation[0]
+        .up
+        .iter()
+        .map(|c| c.term.as_str())
+        .collect();
+    assert!(
+        terms.contains(&"drone") && terms.contains(&"missile"),
+        "{terms:?}"
+    );
+    let s: f64 = p.probabilities.iter().map(|(_, p)| p).sum();
+    assert!((s - 1.0).abs() < 1e-12);
+}
+
+#[test]
+fn empty_document_is_scored_from_the_biases() {
+    let (clf, _) = ClassifierParams::default().fit(&small_corpus()).unwrap();
+    for text in ["", "   ", "zzz unknown words only"] {
+        let p = clf.predict("e", text, 5);
+        assert!(p.no_known_terms);
+        assert_eq!(p.labels.len(), 1);
+        assert!(p.explanation[0].up.is_empty());
+    }
+}
+
+#[test]
+fn too_few_labels_and_empty_vocabulary_are_clear_errors() {
+    let one: Vec<Document> = (0..5)
+        .map(|i| doc(&i.to_string(), "some text here", &["a"]))
+        .collect();
+    assert!(matches!(
+        ClassifierParams::default().fit(&one),
+        Err(Error::TooFewLabels { found: 1, .. })
+    ));
+    let distinct = vec![doc("1", "alpha", &["a"]), doc("2", "beta", &["b"])];
+    let err = ClassifierParams::default().fit(&distinct).unwrap_err();
+    assert!(matches!(err, Error::EmptyVocabulary { .. }), "{err}");
+    let ok = ClassifierParams {
+        tfidf: TfidfParams {
+            min_df: DfLimit::Count(1),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    assert!(ok.fit(&distinct).is_ok());
+}
+
+#[test]
+fn multi_label_documents_train_one_vs_rest() {
+    let mut docs = small_corpus();
+    for i in 0..10 {
+        docs.push(doc(
+            &format!("m{i}"),
+            &format!("sanctions talks envoy oil exports summit {i}"),
+            &["diplomacy", "economy"],
+        ));
+    }
+    let (clf, _) = ClassifierParams::default().fit(&docs).unwrap();
+    assert!(clf.is_multi_label());
+    let p = clf.predict(
+        "x",
+        "sanctions on oil exports discussed at the summit talks",
+        5,
+    );
+    assert!(p.labels.contains(&"economy".to_string()), "{:?}", p.labels);
+    for e in &p.explanation {
+        assert_eq!(e.threshold, Some(0.5));
+    }
+    let single = ClassifierParams {
+        label_mode: LabelMode::Single,
+        ..Default::default()
+    };
+    assert!(single.fit(&docs).is_err());
+}
+
+fn multi_label_corpus() -> Vec<Document> {
+    let mut docs = small_corpus();
+    for i in 0..15 {
+        docs.push(doc(
+            &format!("m{i}"),
+            &format!("sanctions talks envoy oil exports summit {i}"),
+            &["diplomacy", "economy"],
+        ));
+        docs.push(doc(
+            &format!("n{i}"),
+            &format!("drone strike near the summit venue envoy {i}"),
+            &["diplomacy", "security"],
+        ));
+    }
+    docs
+}
+
+#[test]
+fn best_f1_threshold_picks_the_midpoint_that_maximises_f1() {
+    // Positives at 0.9, 0.8, 0.3; negatives at 0.6, 0.2. Predicting the top 3 (t in
+    // (0.3, 0.6]) gives F1 4/6; the top 2 (t in (0.6, 0.8]): 4/5; the top 4: 6/7, the best.
+    let p = [0.9, 0.8, 0.6, 0.3, 0.2];
+    let y = [true, true, false, true, false];
+    let (t, f1) = best_f1_threshold(&p, &y, (0.05, 0.95));
+    assert!((t - 0.25).abs() < 1e-12, "{t}");
+    assert!((f1 - 6.0 / 7.0).abs() < 1e-12);
+}
+
+#[test]
+fn best_f1_threshold_ties_go_to_the_candidate_closest_to_half() {
+    // Perfect separation between 0.7 and 0.2: every threshold in (0.2, 0.7] has F1 1, and
+    // 0.5 is one of them, so it is kept.
+    let (t, f1) = best_f1_threshold(
+        &[0.9, 0.7, 0.2, 0.1],
+        &[true, true, false, false],
+        (0.05, 0.95),
+    );
+    assert_eq!((t, f1), (0.5, 1.0));
+    // Separation between 0.9 and 0.8 only: the midpoint 0.85 is the one threshold with F1 1.
+    let (t, _) = best_f1_threshold(&[0.9, 0.8, 0.7], &[true, false, false], (0.05, 0.95));
+    assert!((t - 0.85).abs() < 1e-12, "{t}");
+}
+
+#[test]
+fn best_f1_threshold_stays_in_range_and_defaults_to_half_without_signal() {
+    // The best split is at 0.035, below the range; inside it, the lower bound catches one of
+    // the two positives (F1 2/3) and wins.
+    let (t, f1) = best_f1_threshold(&[0.06, 0.04, 0.03], &[true, true, false], (0.05, 0.95));
+    assert!((f1 - 2.0 / 3.0).abs() < 1e-12);
+    assert_eq!(t, 0.05);
+    // No positive at all: every F1 is 0, the threshold stays 0.5.
+    assert_eq!(
+        best_f1_threshold(&[0.3, 0.2], &[false, false], (0.05, 0.95)),
+        (0.5, 0.0)
+    );
+    assert_eq!(best_f1_threshold(&[], &[], (0.05, 0.95)), (0.5, 0.0));
+}
+
+#[test]
+fn tuning_counts_documents_the_at_least_one_rule_already_labels() {
+    // Label 0 alone: a positive at 0.3 pulls its threshold below 0.3. But that document's
+    // other label is lower still, so the at-least-one rule gives it label 0 at any threshold;
+    // label 0 then keeps 0.5.
+    let probs = vec![
+        vec![0.9, 0.1],
+        vec![0.3, 0.1],
+        vec![0.4, 0.8],
+        vec![0.1, 0.9],
+    ];
+    let truth = vec![
+        vec![true, false],
+        vec![true, false],
+        vec![false, true],
+        vec![false, true],
+    ];
+    let independent = tune_on_probabilities(&probs, &truth, true);
+    assert!(independent[0].0 < 0.3, "{independent:?}");
+    let with_rule = tune_on_probabilities(&probs, &truth, false);
+    assert_eq!(with_rule[0], (0.5, 1.0));
+    assert_eq!(with_rule[1], (0.5, 1.0));
+}
+
+#[test]
+fn defaults_are_fixed_thresholds_and_balanced_weights_for_both_kinds() {
+    let p = ClassifierParams::default();
+    assert_eq!(p.threshold_mode, ThresholdMode::Fixed);
+    assert_eq!(
+        p.logistic_for(ModelKind::OneVsRest).class_weight,
+        ClassWeight::Balanced
+    );
+    assert_eq!(
+        p.logistic_for(ModelKind::Multinomial).class_weight,
+        ClassWeight::Balanced
+    );
+}
+
+#[test]
+fn params_saved_before_threshold_tuning_load_with_what_those_models_did() {
+    let mut v = serde_json::to_value(ClassifierParams::default()).unwrap();
+    let m = v.as_object_mut().unwrap();
+    for k in [
+        "threshold_mode",
+        "threshold_folds",
+        "threshold_seed",
+        "one_vs_rest_class_weight",
+        "allow_empty",
+    ] {
+        assert!(m.remove(k).is_some(), "{k}");
+    }
+    let old: ClassifierParams = serde_json::from_value(v).unwrap();
+    assert_eq!(old.threshold_mode, ThresholdMode::Fixed);
+    assert_eq!(old.one_vs_rest_class_weight, None);
+    assert!(!old.allow_empty);
+    assert_eq!(old.threshold_folds, 5);
+}
+
+#[test]
+fn tuned_thresholds_are_deterministic_in_range_and_recorded() {
+    let params = ClassifierParams {
+        threshold_mode: ThresholdMode::Tuned,
+        threshold_folds: 3,
+        ..Default::default()
+    };
+    let docs = multi_label_corpus();
+    let (a, _) = params.fit(&docs).unwrap();
+    let (b, _) = params.fit(&docs).unwrap();
+    let ta = a.thresholds.clone().unwrap();
+    assert_eq!(Some(ta.clone()), b.thresholds);
+    let (lo, hi) = TUNED_THRESHOLD_RANGE;
+    assert!(ta.iter().all(|&t| (lo..=hi).contains(&t)), "{ta:?}");
+    let tuning = a.summary.threshold_tuning.as_ref().unwrap();
+    assert_eq!((tuning.folds, tuning.labels.len()), (3, a.labels.len()));
+    for (l, t) in tuning.labels.iter().zip(&ta) {
+        assert_eq!(l.threshold, *t);
+        assert!(l.f1 >= 0.0 && l.f1 <= 1.0);
+    }
+    // The tuned model still predicts the obvious frames.
+    let p = a.predict("x", "a drone strike on the border base", 3);
+    assert!(p.labels.contains(&"security".to_string()), "{:?}", p.labels);
+}
+
+#[test]
+fn tuning_with_more_folds_than_documents_is_a_clear_error() {
+    let params = ClassifierParams {
+        threshold_mode: ThresholdMode::Tuned,
+        threshold_folds: 500,
+        ..Default::default()
+    };
+    let err = params.fit(&multi_label_corpus()).unwrap_err().to_string();
+    assert!(err.contains("threshold"), "{err}");
+    let one = ClassifierParams {
+        threshold_mode: ThresholdMode::Tuned,
+        threshold_folds: 1,
+        ..Default::default()
+    };
+    assert!(one.validate().is_err());
+}
+
+#[test]
+fn allow_empty_lets_a_document_get_no_label() {
+    let docs = multi_label_corpus();
+    let strict = ClassifierParams {
+        threshold: Some(0.99),
+        ..Default::default()
+    };
+    let lenient = ClassifierParams {
+        allow_empty: true,
+        ..strict.clone()
+    };
+    let text = "nothing this model has seen";
+    let (a, _) = strict.fit(&docs).unwrap();
+    let (b, _) = lenient.fit(&docs).unwrap();
+    assert_eq!(a.predict("x", text, 3).labels.len(), 1);
+    let p = b.predict("x", text, 3);
+    assert!(p.labels.is_empty() && p.explanation.is_empty());
+    assert_eq!(b.predict_labels(&[text]), vec![Vec::<String>::new()]);
+}
+
+#[test]
+fn cross_validation_is_deterministic_per_seed_for_both_kinds() {
+    for (docs, multi) in [(small_corpus(), false), (multi_label_corpus(), true)] {
+        let p = ClassifierParams::default();
+        let a = p.cross_validate(&docs, 3, 7).unwrap();
+        let b = p.cross_validate(&docs, 3, 7).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.multi_label, multi);
+        assert_eq!(a.summary.folds, 3);
+        assert_eq!(a.fold_sizes.iter().sum::<usize>(), docs.len());
+        assert_eq!(a.summary.get("samples_f1").is_some(), multi);
+        let acc = a.summary.get("accuracy").unwrap();
+        assert!(acc.mean > 0.8, "{}", a.summary);
+        assert_ne!(a.folds, p.cross_validate(&docs, 3, 8).unwrap().folds);
+    }
+}

@@ -1,0 +1,218 @@
+//! Flags shared by several subcommands: where fields are in input records, how labelled input is
+//! read, and the training settings (the one place that turns flags into library parameters).
+
+use anyhow::{bail, Result};
+use clap::Args;
+use std::path::PathBuf;
+
+use framelens::dataset::{InputFormat, ReadOptions};
+use framelens::features::{DfLimit, Norm, TfidfParams};
+use framelens::logistic::{ClassWeight, LogisticParams, Solver};
+use framelens::text::{AnalyzerConfig, AnalyzerKind, Language};
+use framelens::{ClassifierParams, LabelMode, ThresholdMode};
+
+/// Where fields are in input records, and what to do with bad ones (every command that reads
+/// documents).
+#[derive(Args, Clone)]
+pub(super) struct RecordArgs {
+    /// JSONL field / CSV column holding the text.
+    #[arg(long, default_value = "text")]
+    pub(super) text_field: String,
+    /// JSONL field / CSV column holding the labels (JSONL: a list or a string; CSV: `a|b`).
+    #[arg(long, default_value = "labels")]
+    pub(super) label_field: String,
+    /// JSONL field / CSV column holding the document id.
+    #[arg(long, default_value = "id")]
+    pub(super) id_field: String,
+    /// Labels file of the SemEval layout (`<ID><TAB>label1,label2`).
+    #[arg(long = "labels")]
+    pub(super) labels_file: Option<PathBuf>,
+    /// Skip malformed records (counted in the summary) instead of stopping at the first one.
+    #[arg(long)]
+    pub(super) skip_invalid: bool,
+}
+
+impl RecordArgs {
+    pub(super) fn options(&self, format: InputFormat, labels_required: bool) -> ReadOptions {
+        ReadOptions {
+            format,
+            text_field: self.text_field.clone(),
+            label_field: self.label_field.clone(),
+            id_field: self.id_field.clone(),
+            labels_required,
+            skip_invalid: self.skip_invalid,
+            labels_file: self.labels_file.clone(),
+            ..ReadOptions::default()
+        }
+    }
+}
+
+/// How labelled input files are read (train, cv, eval).
+#[derive(Args, Clone)]
+pub(super) struct InputArgs {
+    /// Input layout: auto (by extension; a folder is one sub-folder per label), jsonl, csv, dir,
+    /// txt, semeval.
+    #[arg(long, default_value = "auto")]
+    pub(super) format: InputFormat,
+    #[command(flatten)]
+    pub(super) records: RecordArgs,
+}
+
+impl InputArgs {
+    pub(super) fn options(&self, labels_required: bool) -> ReadOptions {
+        self.records.options(self.format, labels_required)
+    }
+}
+
+/// that turns these flags into library parameters.
+#[derive(Args)]
+pub(super) struct TrainOptions {
+    /// Analyzer: word n-grams, or char_wb (character n-grams inside words).
+    #[arg(long, default_value = "word")]
+    pub(super) analyzer: AnalyzerKind,
+    /// Smallest and largest n-gram length, e.g. `1,2` (default 1,2 for words, 2,5 for char_wb).
+    #[arg(long, value_parser = parse_range)]
+    pub(super) ngram_range: Option<(usize, usize)>,
+    /// Drop terms in fewer documents: a count (`2`) or a fraction (`0.01`).
+    #[arg(long, default_value = "2")]
+    pub(super) min_df: DfLimit,
+    /// Drop terms in more documents: a count or a fraction (`1.0` keeps all).
+    #[arg(long, default_value = "1.0")]
+    pub(super) max_df: DfLimit,
+    /// Keep only the N most frequent terms.
+    #[arg(long)]
+    pub(super) max_features: Option<usize>,
+    /// Sublinear tf (1 + ln tf).
+    #[arg(long, default_value = "true", action = clap::ArgAction::Set)]
+    pub(super) sublinear_tf: bool,
+    /// Inverse regularisation strength, as scikit-learn's C (linfa's alpha = 1/C).
+    #[arg(long = "c", default_value = "10")]
+    pub(super) c: f64,
+    /// Class weights: none or balanced [default: balanced; in one-vs-rest models, per label: its
+    /// positives against its negatives].
+    #[arg(long)]
+    pub(super) class_weight: Option<ClassWeight>,
+    /// Language for stop words and stemming (name or ISO code, e.g. english, ru, fa).
+    #[arg(long)]
+    pub(super) language: Option<Language>,
+    /// Remove the language's stop words (needs --language).
+    #[arg(long)]
+    pub(super) stop_words: bool,
+    /// Stem tokens with the language's Snowball stemmer (needs --language).
+    #[arg(long)]
+    pub(super) stem: bool,
+    /// Solver iteration limit (non-convergence is reported).
+    #[arg(long, default_value = "1000")]
+    pub(super) max_iter: usize,
+    /// Convergence: stop when the objective fell by less than this fraction over the last 10
+    /// iterations (with --solver linfa: its gradient tolerance).
+    #[arg(long, default_value = "1e-3")]
+    pub(super) tol: f64,
+    /// Solver: lbfgs (sparse, default) or linfa (dense linfa-logistic, small data only).
+    #[arg(long, default_value = "lbfgs")]
+    pub(super) solver: Solver,
+    /// Train one-vs-rest even if every document has one label.
+    #[arg(long, conflicts_with = "single_label")]
+    pub(super) multi_label: bool,
+    /// Refuse documents with several labels (multinomial model).
+    #[arg(long)]
+    pub(super) single_label: bool,
+    /// One-vs-rest thresholds: fixed (--threshold for every label) or tuned (per label, maximising
+    /// its F1 on out-of-fold probabilities of the training data, --threshold-folds folds)
+    /// [default: fixed].
+    #[arg(long)]
+    pub(super) thresholds: Option<ThresholdMode>,
+    /// The fixed one-vs-rest threshold of every label [default: 0.5].
+    #[arg(long)]
+    pub(super) threshold: Option<f64>,
+    /// Cross-validation folds for tuning thresholds.
+    #[arg(long, default_value = "5")]
+    pub(super) threshold_folds: usize,
+    /// Let a one-vs-rest prediction be empty when no label reaches its threshold (default: the
+    /// most probable label is predicted).
+    #[arg(long)]
+    pub(super) allow_empty: bool,
+}
+
+impl TrainOptions {
+    /// The library parameters these flags ask for, checked.
+    pub(super) fn params(&self) -> Result<ClassifierParams> {
+        if (self.stop_words || self.stem) && self.language.is_none() {
+            bail!("--stop-words and --stem need --language (e.g. --language english)");
+        }
+        let threshold_mode = match (self.thresholds, self.threshold) {
+            (Some(ThresholdMode::Tuned), Some(t)) => {
+                bail!("--threshold {t} sets a fixed threshold; it cannot be used with --thresholds tuned")
+            }
+            (Some(mode), _) => mode,
+            (None, _) => ThresholdMode::default(),
+        };
+        let ngram_range = self.ngram_range.unwrap_or(match self.analyzer {
+            AnalyzerKind::Word => (1, 2),
+            AnalyzerKind::CharWb => (2, 5),
+        });
+        let defaults = ClassifierParams::default();
+        let params = ClassifierParams {
+            tfidf: TfidfParams {
+                analyzer: AnalyzerConfig {
+                    kind: self.analyzer,
+                    ngram_range,
+                    lowercase: true,
+                    language: self.language,
+                    stem: self.stem,
+                    stop_words: match (self.stop_words, self.language) {
+                        (true, Some(l)) => l.stop_words(),
+                        _ => Vec::new(),
+                    },
+                },
+                min_df: self.min_df,
+                max_df: self.max_df,
+                max_features: self.max_features,
+                sublinear_tf: self.sublinear_tf,
+                smooth_idf: true,
+                norm: Norm::L2,
+            },
+            logistic: LogisticParams {
+                c: self.c,
+                class_weight: self.class_weight.unwrap_or(defaults.logistic.class_weight),
+                max_iter: self.max_iter,
+                tol: self.tol,
+                solver: self.solver,
+            },
+            label_mode: if self.multi_label {
+                LabelMode::Multi
+            } else if self.single_label {
+                LabelMode::Single
+            } else {
+                LabelMode::Auto
+            },
+            threshold: self.threshold,
+            threshold_mode,
+            threshold_folds: self.threshold_folds,
+            threshold_seed: defaults.threshold_seed,
+            one_vs_rest_class_weight: match self.class_weight {
+                Some(w) => Some(w),
+                None => defaults.one_vs_rest_class_weight,
+            },
+            allow_empty: self.allow_empty,
+        };
+        // Check parameters before spending time on reading.
+        params.validate()?;
+        Ok(params)
+    }
+}
+
+pub(super) fn parse_range(s: &str) -> Result<(usize, usize), String> {
+    let parts: Vec<&str> = s.split([',', ':']).map(str::trim).collect();
+    match parts.as_slice() {
+        [a, b] => match (a.parse(), b.parse()) {
+            (Ok(a), Ok(b)) => Ok((a, b)),
+            _ => Err(format!("expected two whole numbers like 1,2; got {s:?}")),
+        },
+        [a] => a
+            .parse()
+            .map(|a| (a, a))
+            .map_err(|_| format!("expected MIN,MAX like 1,2; got {s:?}")),
+        _ => Err(format!("expected MIN,MAX like 1,2; got {s:?}")),
+    }
+}

@@ -1,0 +1,75 @@
+//! The `framelens` command line: clap definitions, one file per subcommand, and the glue between
+//! files, the library and the terminal (`output`). No computation lives here.
+
+mod args;
+mod cv;
+mod eval;
+mod inspect;
+mod output;
+mod score;
+mod train;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "framelens",
+    version,
+    about = "Frame and topic classification of news, with an explanation of every score"
+)]
+pub struct Cli {
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a classifier from labelled documents and save it as one model file.
+    Train(train::TrainArgs),
+    /// Score documents: labels, probabilities and the terms behind each score (JSON lines).
+    Score(score::ScoreArgs),
+    /// Evaluate a model on labelled documents: a test report as text, JSON and HTML.
+    Eval(eval::EvalArgs),
+    /// Show a model's settings, labels, training summary and top terms per label.
+    Inspect(inspect::InspectArgs),
+    /// Cross-validate the training settings: stratified k-fold, each metric's mean and standard
+    /// deviation over the folds.
+    Cv(cv::CvArgs),
+}
+
+/// Run the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    if let Some(n) = cli.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+            .context("setting up the thread pool")?;
+    }
+    match cli.command {
+        Command::Train(a) => train::run(a),
+        Command::Score(a) => score::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Inspect(a) => inspect::run(a),
+        Command::Cv(a) => cv::run(a),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use framelens::ClassifierParams;
+
+    #[test]
+    fn flag_defaults_are_the_library_defaults() {
+        // The flags spell their defaults out for --help; they must be the library's.
+        let cli = Cli::try_parse_from(["framelens", "train", "--data", "d", "--out", "m"]).unwrap();
+        let Command::Train(a) = cli.command else {
+            panic!("not train")
+        };
+        assert_eq!(a.options.params().unwrap(), ClassifierParams::default());
+    }
+}

@@ -1,0 +1,53 @@
+//! Output helpers shared by the subcommands: reading input with its skip report, writing to
+//! standard output (a closed pipe ends the output quietly) and files.
+
+use anyhow::{Context, Result};
+use std::io::Write;
+use std::path::Path;
+
+use framelens::dataset::{self, ReadOptions, ReadReport};
+use framelens::Document;
+
+pub(super) fn read(path: &Path, opts: &ReadOptions) -> Result<(Vec<Document>, ReadReport)> {
+    Ok(dataset::read_documents(path, opts)?)
+}
+
+pub(super) fn report_skips(report: &ReadReport) {
+    if report.skipped > 0 {
+        eprintln!("  skipped {} invalid record(s):", report.skipped);
+        for m in &report.skipped_examples {
+            eprintln!("    {m}");
+        }
+    }
+}
+
+pub(super) fn handle_write_error(e: std::io::Error) -> Result<()> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return Ok(());
+    }
+    Err(e).context("writing to standard output")
+}
+
+/// A line of output into `$buf` (a `String`), as `println!` would print it.
+macro_rules! outln {
+    ($buf:expr) => {
+        $buf.push('\n')
+    };
+    ($buf:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($buf, $($arg)*);
+    }};
+}
+
+/// Write `text` to standard output. A reader that stopped reading (`| head`) ends the output
+/// quietly, as it does for `score`; `println!` panicked there.
+pub(super) fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) => handle_write_error(e),
+    }
+}
+
+/// One output line: id, labels, every label's probability, and the explanation of each
+pub(super) use outln;

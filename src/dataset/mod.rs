@@ -1,0 +1,21 @@
+//! Input data. Owns [`Document`] (`id`, `text`, `labels`, `meta`), the readers of every input
+//! format (JSONL plain or gzip'd, CSV/TSV, a folder per label, `.txt` files, the SemEval layout)
+//! with clear errors naming the file, line and field, and the walk over input paths that the
+//! scoring subcommands share. Does not own models or any computation on the text.
+
+mod csv_file;
+mod folders;
+mod jsonl;
+mod read;
+mod walk;
+
+use csv_file::*;
+use folders::*;
+use jsonl::*;
+pub use jsonl::{open_text, JsonlReader};
+use read::*;
+pub use read::{detect_format, read_documents, Document, InputFormat, ReadOptions, ReadReport};
+pub use walk::stream_documents;
+
+#[cfg(test)]
+mod tests;

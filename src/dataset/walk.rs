@@ -1,0 +1,84 @@
+//! The walk over input paths that the scoring subcommands share: JSONL files (plain or gzip'd),
+//! `.txt` files, folders of `.txt` files and standard input, streamed document by document so
+//! that memory stays constant whatever the corpus size.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use super::*;
+use crate::error::{Error, Result};
+
+/// Streams the documents of `paths` to `sink`, one at a time, in order: each path in turn, the
+/// `.txt` files of a folder sorted by name. With no path, or the single path `-`, it reads JSONL
+/// from `stdin()` (called only then). `opts.format` is `Auto` (by file extension), `Jsonl` or
+/// `Txt`; other formats are refused per file.
+///
+/// An unreadable file or a bad record is passed to `sink` as an error and the walk goes on (the
+/// sink decides whether to stop); `sink` returning `false` ends the walk at once.
+pub fn stream_documents(
+    paths: &[PathBuf],
+    opts: &ReadOptions,
+    stdin: impl FnOnce() -> Box<dyn BufRead + Send>,
+    mut sink: impl FnMut(Result<Document>) -> bool,
+) {
+    if paths.is_empty() || paths.iter().any(|p| p.as_os_str() == "-") {
+        if paths.len() > 1 {
+            sink(Err(Error::StdinWithPaths));
+            return;
+        }
+        JsonlReader::new(stdin(), "<stdin>", opts).all(&mut sink);
+        return;
+    }
+    for path in paths {
+        let files = match files_of(path) {
+            Ok(files) => files,
+            Err(e) => {
+                sink(Err(e));
+                return;
+            }
+        };
+        for file in files {
+            let format = match opts.format {
+                InputFormat::Auto => detect_format(&file),
+                f => f,
+            };
+            let go_on = match format {
+                InputFormat::Txt => {
+                    let txt = ReadOptions {
+                        format: InputFormat::Txt,
+                        ..opts.clone()
+                    };
+                    sink(read_documents(&file, &txt).map(|(mut d, _)| d.remove(0)))
+                }
+                InputFormat::Jsonl => match open_text(&file) {
+                    Ok(r) => JsonlReader::new(r, file.display().to_string(), opts).all(&mut sink),
+                    Err(e) => sink(Err(e)),
+                },
+                InputFormat::Auto => sink(Err(Error::UndetectableStreamFormat {
+                    path: file.display().to_string(),
+                })),
+                other => sink(Err(Error::UnstreamableFormat {
+                    path: file.display().to_string(),
+                    format: other.to_string(),
+                })),
+            };
+            if !go_on {
+                return;
+            }
+        }
+    }
+}
+
+/// The files a path stands for: itself, or the `.txt` files of a folder sorted by name.
+fn files_of(path: &Path) -> Result<Vec<PathBuf>> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| Error::io(path, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    Ok(files)
+}

@@ -1,0 +1,556 @@
+//! The logistic loss over the term matrix: the [`Objective`] L-BFGS minimises, with its two data
+//! passes (margins `X d`, gradient `Xᵀ r`) parallel and deterministic.
+
+use rayon::prelude::*;
+
+use super::fitted::{log1pexp, sigmoid};
+use super::lbfgs::{lane_sums, VEC_BLOCK};
+use super::term_matrix::{DocIndex, Run, TermLists};
+
+/// once for the gradient at the accepted step.
+pub(super) trait Objective: Sync {
+    /// Length of the margins (rows × margins per row).
+    fn margins_len(&self) -> usize;
+    /// Number of weights; the parameters after them are the biases, which are not penalised.
+    fn n_weights(&self) -> usize;
+    /// `1 / (C S)`: the regulariser is `reg / 2 · ‖W‖²`.
+    fn reg(&self) -> f64;
+    /// `z = X W + b` for parameters (or a direction) `theta`: one pass over the data.
+    fn margins(&self, theta: &[f64], z: &mut [f64]);
+    /// The data term (loss / S) at margins `z + a·zd`: no data pass.
+    fn line(&self, z: &[f64], zd: &[f64], a: f64) -> f64;
+    /// The objective at parameters `theta` with margins `z`, and its gradient: one data pass.
+    fn gradient(&self, z: &[f64], theta: &[f64], grad: &mut [f64]) -> f64;
+    /// A diagonal preconditioner: the inverse of an estimate of the Hessian's diagonal.
+    fn preconditioner(&self) -> Vec<f64>;
+}
+
+/// Rows per block when summing losses: fixed, so sums do not depend on the thread count.
+pub(super) const ROW_BLOCK: usize = 1024;
+
+/// A label type with its loss: `usize` (a class index, softmax loss over k margins) or `bool`
+/// (binary logistic loss over one margin).
+pub(super) trait Label: Copy + Sync {
+    /// The loss of one example with margins `z`, and its derivative in `z` written to `dz`.
+    fn loss(self, z: &[f64], dz: &mut [f64]) -> f64;
+}
+
+impl Label for usize {
+    fn loss(self, z: &[f64], dz: &mut [f64]) -> f64 {
+        let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let mut se = 0.0;
+        for (o, &zk) in dz.iter_mut().zip(z) {
+            *o = (zk - m).exp();
+            se += *o;
+        }
+        dz.iter_mut().for_each(|o| *o /= se);
+        dz[self] -= 1.0;
+        m + se.ln() - z[self]
+    }
+}
+
+impl Label for bool {
+    fn loss(self, z: &[f64], dz: &mut [f64]) -> f64 {
+        let (z, y) = (z[0], if self { 1.0 } else { 0.0 });
+        dz[0] = sigmoid(z) - y;
+        log1pexp(z) - y * z
+    }
+}
+
+/// One logistic-regression problem over the training matrix's [`TermLists`]. `Problem<usize>`
+/// is the multinomial loss (labels 0..k; parameters W, term-major n_terms × k, then b);
+/// `Problem<bool>` the binary loss (k = 1; parameters w then b).
+pub(super) struct Problem<'a, Y, I> {
+    xt: &'a TermLists<I>,
+    blocks: Vec<(usize, usize)>,
+    /// Each block cut into runs of terms of one shape.
+    runs: Vec<Vec<Run>>,
+    y: &'a [Y],
+    sw: &'a [f64],
+    k: usize,
+    inv_c: f64,
+    s: f64,
+    work: std::sync::Mutex<Workspace>,
+}
+
+impl<'a, Y, I: DocIndex> Problem<'a, Y, I> {
+    pub(super) fn new(xt: &'a TermLists<I>, y: &'a [Y], sw: &'a [f64], k: usize, c: f64) -> Self {
+        let blocks = term_blocks(xt);
+        let runs = blocks.iter().map(|&(lo, hi)| xt.runs(lo, hi)).collect();
+        let work = Workspace::new(xt.n_docs(), k, blocks.len());
+        Problem {
+            xt,
+            blocks,
+            runs,
+            y,
+            sw,
+            k,
+            inv_c: 1.0 / c,
+            s: sw.iter().sum(),
+            work,
+        }
+    }
+}
+
+impl<Y: Label, I: DocIndex> Objective for Problem<'_, Y, I> {
+    fn margins_len(&self) -> usize {
+        self.xt.n_docs() * self.k
+    }
+
+    fn n_weights(&self) -> usize {
+        self.xt.n_terms() * self.k
+    }
+
+    fn reg(&self) -> f64 {
+        self.inv_c / self.s
+    }
+
+    fn margins(&self, theta: &[f64], z: &mut [f64]) {
+        let (w, b) = theta.split_at(self.n_weights());
+        let mut guard = self.work.lock().unwrap_or_else(|e| e.into_inner());
+        margins_into(self.xt, &self.runs, w, b, self.k, &mut guard.partial, z);
+    }
+
+    fn line(&self, z: &[f64], zd: &[f64], a: f64) -> f64 {
+        let k = self.k;
+        let sums: Vec<f64> = z
+            .par_chunks(ROW_BLOCK * k)
+            .zip(zd.par_chunks(ROW_BLOCK * k))
+            .enumerate()
+            .map(|(blk, (z, zd))| {
+                let (mut zt, mut dz) = (vec![0.0; k], vec![0.0; k]);
+                let mut f = 0.0;
+                for (r, (z, zd)) in z.chunks(k).zip(zd.chunks(k)).enumerate() {
+                    let i = blk * ROW_BLOCK + r;
+                    zt.iter_mut()
+                        .zip(z.iter().zip(zd))
+                        .for_each(|(t, (z, d))| *t = z + a * d);
+                    f += self.sw[i] * self.y[i].loss(&zt, &mut dz);
+                }
+                f
+            })
+            .collect();
+        sums.iter().sum::<f64>() / self.s
+    }
+
+    fn gradient(&self, z: &[f64], theta: &[f64], grad: &mut [f64]) -> f64 {
+        let k = self.k;
+        let (w, _) = theta.split_at(self.n_weights());
+        let norm = self.xt.doc_norm();
+        let mut guard = self.work.lock().unwrap_or_else(|e| e.into_inner());
+        let resid = &mut guard.resid;
+        // Residuals r_ik = s_i ∂loss/∂z_ik / S, their sums (the biases' gradient) and the loss,
+        // block by block; then r_ik / N_i, what the terms' gradient sums.
+        let parts: Vec<(f64, Vec<f64>)> = resid
+            .par_chunks_mut(ROW_BLOCK * k)
+            .zip(z.par_chunks(ROW_BLOCK * k))
+            .enumerate()
+            .map(|(blk, (out, z))| {
+                let mut sum = 0.0;
+                let mut bias = vec![0.0; k];
+                for (r, (out, z)) in out.chunks_mut(k).zip(z.chunks(k)).enumerate() {
+                    let i = blk * ROW_BLOCK + r;
+                    let si = self.sw[i];
+                    sum += si * self.y[i].loss(z, out);
+                    let scale = si / self.s;
+                    for (o, b) in out.iter_mut().zip(&mut bias) {
+                        *o *= scale;
+                        *b += *o;
+                        *o /= norm[i];
+                    }
+                }
+                (sum, bias)
+            })
+            .collect();
+        let loss: f64 = parts.iter().map(|p| p.0).sum();
+        let (gw, gb) = grad.split_at_mut(self.n_weights());
+        transpose_times(self.xt, &self.blocks, &self.runs, resid, k, gw);
+        let reg = self.reg();
+        let sums: Vec<f64> = gw
+            .par_chunks_mut(VEC_BLOCK)
+            .zip(w.par_chunks(VEC_BLOCK))
+            .map(|(g, w)| {
+                g.iter_mut().zip(w).for_each(|(g, w)| *g += w * reg);
+                lane_sums(w.len(), |i| [w[i] * w[i]])[0]
+            })
+            .collect();
+        let ww: f64 = sums.iter().sum();
+        gb.iter_mut().for_each(|g| *g = 0.0);
+        for (_, bias) in &parts {
+            gb.iter_mut().zip(bias).for_each(|(g, b)| *g += b);
+        }
+        loss / self.s + 0.5 * reg * ww
+    }
+
+    /// `1 / (1/(C S) + ¼ Σ_i s_i x_ij² / S)` for every weight of term j (the Hessian's diagonal
+    /// with every probability at ½, where p(1 − p) is largest), and 4 for the biases.
+    fn preconditioner(&self) -> Vec<f64> {
+        let k = self.k;
+        let reg = self.reg();
+        // x_ij² = t² S_j² / N_i²: the documents' part first.
+        let q: Vec<f64> = self
+            .sw
+            .iter()
+            .zip(self.xt.doc_norm())
+            .map(|(s, n)| s / (n * n))
+            .collect();
+        let mut p = vec![0.0; self.n_weights() + k];
+        p[..self.n_weights()]
+            .par_chunks_mut(k)
+            .enumerate()
+            .for_each(|(j, pj)| {
+                let (ones, docs, vals) = self.xt.term(j);
+                let t: f64 = ones.iter().map(|&i| q[i.index()]).sum::<f64>()
+                    + docs
+                        .iter()
+                        .zip(vals)
+                        .map(|(&i, &v)| (v as f64) * (v as f64) * q[i.index()])
+                        .sum::<f64>();
+                let scale = self.xt.term_scale()[j];
+                let col = scale * scale * t;
+                pj.iter_mut()
+                    .for_each(|p| *p = 1.0 / (reg + 0.25 * col / self.s));
+            });
+        p[self.n_weights()..].iter_mut().for_each(|p| *p = 4.0);
+        p
+    }
+}
+
+#[cfg(test)]
+impl<Y: Label, I: DocIndex> Problem<'_, Y, I> {
+    /// Objective and gradient at `theta` (margins computed afresh).
+    pub(super) fn eval(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+        let mut z = vec![0.0; self.margins_len()];
+        self.margins(theta, &mut z);
+        self.gradient(&z, theta, grad)
+    }
+}
+
+/// Term ranges of roughly equal non-zeros, at most `TERM_BLOCKS` of them. They depend only on
+/// the data, never on the thread count, so the margins are summed in the same order always.
+pub(super) fn term_blocks<I: DocIndex>(xt: &TermLists<I>) -> Vec<(usize, usize)> {
+    const TERM_BLOCKS: usize = 32;
+    crate::sparse::balanced_ranges(
+        (0..xt.n_terms()).map(|j| xt.term_nnz(j) as u64),
+        TERM_BLOCKS,
+    )
+}
+
+/// Margins `Z = X W + b = N⁻¹ T (S W) + b` (n × k, row-major) from the matrix's terms: W is read
+/// in order and the scattered writes go to Z, which is small enough to stay in cache. Each block
+/// of terms adds into its own copy of Z (`partial`); the copies are summed in block order
+/// (deterministic), then divided by the documents' norms.
+pub(super) fn margins_into<I: DocIndex>(
+    xt: &TermLists<I>,
+    runs: &[Vec<Run>],
+    w: &[f64],
+    b: &[f64],
+    k: usize,
+    partial: &mut [Vec<f64>],
+    z: &mut [f64],
+) {
+    partial.par_iter_mut().zip(runs).for_each(|(z, runs)| {
+        z.iter_mut().for_each(|v| *v = 0.0);
+        for run in runs {
+            match k {
+                1 => pass_run(&mut Scatter::<1, I> { xt, w, z }, run),
+                2 => pass_run(&mut Scatter::<2, I> { xt, w, z }, run),
+                3 => pass_run(&mut Scatter::<3, I> { xt, w, z }, run),
+                4 => pass_run(&mut Scatter::<4, I> { xt, w, z }, run),
+                _ => {
+                    for j in run.start..run.end {
+                        let wj = &w[j * k..(j + 1) * k];
+                        if wj.iter().all(|&x| x == 0.0) {
+                            continue;
+                        }
+                        let scale = xt.term_scale()[j];
+                        let u: Vec<f64> = wj.iter().map(|w| w * scale).collect();
+                        for (i, t) in xt.entries(j) {
+                            let zi = &mut z[i.index() * k..(i.index() + 1) * k];
+                            zi.iter_mut().zip(&u).for_each(|(z, u)| *z += t * u);
+                        }
+                    }
+                }
+            }
+        }
+    });
+    let norm = xt.doc_norm();
+    z.par_chunks_mut(ROW_BLOCK * k)
+        .enumerate()
+        .for_each(|(blk, zc)| {
+            let (lo, len) = (blk * ROW_BLOCK * k, zc.len());
+            zc.iter_mut().for_each(|v| *v = 0.0);
+            for p in partial.iter() {
+                zc.iter_mut()
+                    .zip(&p[lo..lo + len])
+                    .for_each(|(z, p)| *z += p);
+            }
+            for (r, zr) in zc.chunks_mut(k).enumerate() {
+                let n = norm[blk * ROW_BLOCK + r];
+                zr.iter_mut().zip(b).for_each(|(z, b)| *z = b + *z / n);
+            }
+        });
+}
+
+/// Buffers reused by every evaluation of one problem: allocating them afresh each time cost more
+/// (page faults) than the arithmetic.
+pub(super) struct Workspace {
+    /// One margin matrix per block of terms.
+    partial: Vec<Vec<f64>>,
+    /// The residuals (n × k).
+    resid: Vec<f64>,
+}
+
+impl Workspace {
+    fn new(n: usize, k: usize, blocks: usize) -> std::sync::Mutex<Workspace> {
+        std::sync::Mutex::new(Workspace {
+            partial: vec![vec![0.0; n * k]; blocks],
+            resid: vec![0.0; n * k],
+        })
+    }
+}
+
+/// One term's entries of T: documents where it is 1, documents and values of the others.
+pub(super) type Term<'a, I> = (&'a [I], &'a [I], &'a [f32]);
+
+/// One pass over the terms of a run, K values per term: with a loop of fixed length per term
+/// where the run's terms have W ≤ 4 entries, all equal to 1 (61% of imdb's terms), and term by
+/// term otherwise.
+pub(super) trait RunPass {
+    fn fixed<const W: usize>(&mut self, run: &Run);
+    fn general(&mut self, run: &Run);
+}
+
+pub(super) fn pass_run(pass: &mut impl RunPass, run: &Run) {
+    match (run.ones, run.vals) {
+        (1, 0) => pass.fixed::<1>(run),
+        (2, 0) => pass.fixed::<2>(run),
+        (3, 0) => pass.fixed::<3>(run),
+        (4, 0) => pass.fixed::<4>(run),
+        _ => pass.general(run),
+    }
+}
+
+/// The margins pass: `z[i] += t S_j w_j` for every entry (i, t) of every term j, K weights per
+/// term (`w`) and K margins per document (`z`).
+pub(super) struct Scatter<'a, const K: usize, I> {
+    xt: &'a TermLists<I>,
+    w: &'a [f64],
+    z: &'a mut [f64],
+}
+
+impl<const K: usize, I: DocIndex> Scatter<'_, K, I> {
+    #[inline(always)]
+    fn add(&mut self, i: I, u: &[f64; K]) {
+        let zi: &mut [f64; K] = (&mut self.z[i.index() * K..(i.index() + 1) * K])
+            .try_into()
+            .expect("K margins");
+        for c in 0..K {
+            zi[c] += u[c];
+        }
+    }
+}
+
+impl<const K: usize, I: DocIndex> RunPass for Scatter<'_, K, I> {
+    #[inline(always)]
+    fn fixed<const W: usize>(&mut self, run: &Run) {
+        let xt = self.xt;
+        let ones = xt.ones_of(run.start, run.end);
+        let weights = &self.w[run.start * K..run.end * K];
+        let scales = &xt.term_scale()[run.start..run.end];
+        for ((docs, wj), &scale) in ones
+            .chunks_exact(W)
+            .zip(weights.chunks_exact(K))
+            .zip(scales)
+        {
+            if wj.iter().all(|&x| x == 0.0) {
+                continue;
+            }
+            let u: [f64; K] = std::array::from_fn(|c| wj[c] * scale);
+            for &i in docs {
+                self.add(i, &u);
+            }
+        }
+    }
+
+    fn general(&mut self, run: &Run) {
+        let xt = self.xt;
+        for j in run.start..run.end {
+            let wj = &self.w[j * K..(j + 1) * K];
+            if wj.iter().all(|&x| x == 0.0) {
+                continue;
+            }
+            let scale = xt.term_scale()[j];
+            let u: [f64; K] = std::array::from_fn(|c| wj[c] * scale);
+            let (ones, docs, vals) = xt.term(j);
+            for &i in ones {
+                self.add(i, &u);
+            }
+            for (&i, &v) in docs.iter().zip(vals) {
+                let uv: [f64; K] = std::array::from_fn(|c| v as f64 * u[c]);
+                self.add(i, &uv);
+            }
+        }
+    }
+}
+
+/// `out = Xᵀ R = S Tᵀ (N⁻¹ R)` for residuals already divided by the norms (n × k, row-major):
+/// each output entry is a sum over one term's entries, so the pass is parallel over terms and
+/// independent of the thread count.
+pub(super) fn transpose_times<I: DocIndex>(
+    xt: &TermLists<I>,
+    blocks: &[(usize, usize)],
+    runs: &[Vec<Run>],
+    resid: &[f64],
+    k: usize,
+    out: &mut [f64],
+) {
+    // Each block of terms (about equal entries) writes its own part of `out`.
+    let mut parts = Vec::with_capacity(blocks.len());
+    let mut rest = out;
+    for (&(lo, hi), runs) in blocks.iter().zip(runs) {
+        let (part, tail) = std::mem::take(&mut rest).split_at_mut((hi - lo) * k);
+        rest = tail;
+        parts.push((lo, runs, part));
+    }
+    parts.into_par_iter().for_each(|(lo, runs, out)| {
+        for run in runs {
+            let out = &mut out[(run.start - lo) * k..(run.end - lo) * k];
+            match k {
+                1 => pass_run(&mut Gather::<1, I> { xt, resid, out }, run),
+                2 => pass_run(&mut Gather::<2, I> { xt, resid, out }, run),
+                3 => pass_run(&mut Gather::<3, I> { xt, resid, out }, run),
+                4 => pass_run(&mut Gather::<4, I> { xt, resid, out }, run),
+                _ => {
+                    for (r, g) in out.chunks_mut(k).enumerate() {
+                        let j = run.start + r;
+                        g.iter_mut().for_each(|g| *g = 0.0);
+                        for (i, t) in xt.entries(j) {
+                            let ri = &resid[i.index() * k..(i.index() + 1) * k];
+                            g.iter_mut().zip(ri).for_each(|(g, r)| *g += t * r);
+                        }
+                        let scale = xt.term_scale()[j];
+                        g.iter_mut().for_each(|g| *g *= scale);
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// The gradient pass over one run: `out` (K per term of the run) `= S_j Σ t R[i, ·]` over the
+/// entries (i, t) of each term j.
+pub(super) struct Gather<'a, const K: usize, I> {
+    xt: &'a TermLists<I>,
+    resid: &'a [f64],
+    out: &'a mut [f64],
+}
+
+impl<const K: usize, I: DocIndex> RunPass for Gather<'_, K, I> {
+    /// Each term's W residual rows summed in document order.
+    #[inline(always)]
+    fn fixed<const W: usize>(&mut self, run: &Run) {
+        let (xt, resid) = (self.xt, self.resid);
+        let ones = xt.ones_of(run.start, run.end);
+        let scales = &xt.term_scale()[run.start..run.end];
+        for ((docs, g), &scale) in ones
+            .chunks_exact(W)
+            .zip(self.out.chunks_exact_mut(K))
+            .zip(scales)
+        {
+            let mut acc = [0.0f64; K];
+            for &i in docs {
+                let r: &[f64; K] = (&resid[i.index() * K..(i.index() + 1) * K])
+                    .try_into()
+                    .expect("K residuals");
+                for c in 0..K {
+                    acc[c] += r[c];
+                }
+            }
+            for c in 0..K {
+                g[c] = acc[c] * scale;
+            }
+        }
+    }
+
+    fn general(&mut self, run: &Run) {
+        let (xt, resid) = (self.xt, self.resid);
+        for (r, g) in self.out.chunks_mut(K).enumerate() {
+            let j = run.start + r;
+            let term = xt.term(j);
+            if K == 1 {
+                g[0] = gather_term_1(term, resid);
+            } else {
+                gather_term::<K, I>(term, resid, g);
+            }
+            let scale = xt.term_scale()[j];
+            g.iter_mut().for_each(|g| *g *= scale);
+        }
+    }
+}
+
+/// `Σ t r[i]` over one term's entries, each kind in four interleaved partial sums: one running
+/// sum waits a full floating-point latency per term, four keep the core busy. The order is
+/// fixed, so the result does not depend on threads.
+#[inline(always)]
+pub(super) fn gather_term_1<I: DocIndex>((ones, docs, vals): Term<'_, I>, resid: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let oc = ones.chunks_exact(4);
+    let mut tail: f64 = oc.remainder().iter().map(|&i| resid[i.index()]).sum();
+    for i in oc {
+        for lane in 0..4 {
+            acc[lane] += resid[i[lane].index()];
+        }
+    }
+    let mut vacc = [0.0f64; 4];
+    let (dc, vc) = (docs.chunks_exact(4), vals.chunks_exact(4));
+    for (&i, &v) in dc.remainder().iter().zip(vc.remainder()) {
+        tail += v as f64 * resid[i.index()];
+    }
+    for (i, v) in dc.zip(vc) {
+        for lane in 0..4 {
+            vacc[lane] += v[lane] as f64 * resid[i[lane].index()];
+        }
+    }
+    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((vacc[0] + vacc[1]) + (vacc[2] + vacc[3])) + tail
+}
+
+/// `g = Σ t R[i, ·]` over one term's entries for K classes.
+#[inline(always)]
+pub(super) fn gather_term<const K: usize, I: DocIndex>(
+    (ones, docs, vals): Term<'_, I>,
+    resid: &[f64],
+    g: &mut [f64],
+) {
+    let r_of = |i: I| -> &[f64; K] {
+        (&resid[i.index() * K..(i.index() + 1) * K])
+            .try_into()
+            .expect("K residuals")
+    };
+    // Two interleaved partial sums over the ones, then the others.
+    let mut acc = [[0.0f64; K]; 2];
+    let pairs = ones.chunks_exact(2);
+    for &i in pairs.remainder() {
+        let r = r_of(i);
+        for c in 0..K {
+            acc[1][c] += r[c];
+        }
+    }
+    for i in pairs {
+        for lane in 0..2 {
+            let r = r_of(i[lane]);
+            for c in 0..K {
+                acc[lane][c] += r[c];
+            }
+        }
+    }
+    for (&i, &v) in docs.iter().zip(vals) {
+        let r = r_of(i);
+        for c in 0..K {
+            acc[0][c] += v as f64 * r[c];
+        }
+    }
+    for c in 0..K {
+        g[c] = acc[0][c] + acc[1][c];
+    }
+}
