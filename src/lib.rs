@@ -49,6 +49,11 @@
 //! # Ok::<(), framelens::Error>(())
 //! ```
 
+/// The README's Rust examples, compiled and run by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub mod classifier;
 pub mod dataset;
 pub mod error;

@@ -24,6 +24,6 @@ fn main() -> std::process::ExitCode {
 }
 
 // mimalloc: tokenising and counting allocate many small strings; the system allocator spent a
-// quarter of training time in malloc/free (perf, imdb).
+// large share of training time in malloc/free (BENCHMARKS.md, "Where the time goes").
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

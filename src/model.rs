@@ -17,8 +17,8 @@
 //! ```
 //!
 //! Version 2 differs from version 1 only in its checksum: FNV-1a takes a byte at a time, one
-//! multiplication after another (20 ms for imdb's 17 MB model, 90 ms for article_bias's 72 MB, on
-//! every save and load), where XXH3 takes under a millisecond per ten megabytes.
+//! dependent multiplication after another, on every save and load; XXH3 reads eight lanes at once
+//! (times in BENCHMARKS.md, "Where the time goes").
 //!
 //! Loading checks the name, then the version, then the checksum (a truncated or damaged file is
 //! reported as such), then every length and invariant through the same constructors training

@@ -860,7 +860,7 @@ fn inspect_prints_version_settings_labels_summary_and_top_terms() {
     for setting in ["ngram_range", "min_df", "max_df", "sublinear_tf", "solver"] {
         assert!(t.contains(setting), "no `{setting}`: {t}");
     }
-    assert!(t.contains("480 documents"), "{t}");
+    assert!(t.contains("documents   480 (multi-label"), "{t}");
     assert!(
         t.contains(&n_features.to_string()),
         "vocabulary size {n_features}: {t}"

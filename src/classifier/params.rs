@@ -29,8 +29,8 @@ pub enum LabelMode {
 #[serde(rename_all = "snake_case")]
 pub enum ThresholdMode {
     /// The same threshold for every label: [`ClassifierParams::threshold`]. The default: with
-    /// balanced per-label class weights, 0.5 did as well as tuning or better on real data (gvfc)
-    /// and costs no extra fits (NOTES-multilabel.md).
+    /// balanced per-label class weights, 0.5 did as well as tuning or better in the measurements
+    /// of the README ("Multi-label models") and costs no extra fits.
     #[default]
     Fixed,
     /// Per label, the threshold that maximises the label's F1 on out-of-fold probabilities of the
@@ -81,7 +81,7 @@ pub struct ClassifierParams {
     pub threshold_seed: u64,
     /// Class weighting of one-vs-rest models; `None` uses `logistic.class_weight`. Default
     /// `Some(Balanced)`: each label weighs its positives against its negatives, which lifted
-    /// gvfc's macro-F1 from 0.654 to 0.703 in cross-validation (NOTES-multilabel.md). Since
+    /// macro-F1 most of all the multi-label settings measured (README, "Multi-label models"). Since
     /// `logistic.class_weight` defaults to balanced too, this only matters for models saved
     /// before that default changed.
     #[serde(default)]

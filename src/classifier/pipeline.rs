@@ -4,6 +4,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt;
 
 use super::params::ClassifierParams;
 use super::thresholds::ThresholdTuning;
@@ -35,6 +36,55 @@ impl TrainingSummary {
     /// Whether every optimisation converged.
     pub fn converged(&self) -> bool {
         self.solver.iter().all(|r| r.converged)
+    }
+}
+
+/// [`Classifier::overview`]: renders the training summary with the model's kind and thresholds,
+/// one `key  value` line each (keys padded to 12 columns, no indent of its own).
+#[derive(Debug, Clone, Copy)]
+pub struct Overview<'a>(&'a Classifier);
+
+impl fmt::Display for Overview<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let clf = self.0;
+        let s = &clf.summary;
+        let kind = if clf.is_multi_label() {
+            "multi-label: one-vs-rest"
+        } else {
+            "single-label: multinomial"
+        };
+        writeln!(f, "documents   {} ({kind})", s.n_documents)?;
+        writeln!(f, "labels      {}", clf.labels.len())?;
+        for (k, label) in clf.labels.iter().enumerate() {
+            let count = s.label_counts.get(label).copied().unwrap_or(0);
+            write!(f, "  {count:>7}  {label}")?;
+            match (&s.threshold_tuning, &clf.thresholds) {
+                (Some(t), _) => write!(
+                    f,
+                    "  threshold {:.3} (out-of-fold F1 {:.3}; {:.3} at 0.5)",
+                    t.labels[k].threshold, t.labels[k].f1, t.labels[k].f1_at_half
+                )?,
+                (None, Some(t)) => write!(f, "  threshold {:.3}", t[k])?,
+                (None, None) => {}
+            }
+            writeln!(f)?;
+        }
+        if let Some(t) = &s.threshold_tuning {
+            writeln!(
+                f,
+                "thresholds  tuned by {}-fold cross-validation on the training data (seed {})",
+                t.folds, t.seed
+            )?;
+        }
+        writeln!(
+            f,
+            "vocabulary  {} terms kept of {} seen; {} non-zeros",
+            s.vocabulary.n_terms_kept, s.vocabulary.n_terms_seen, s.vocabulary.nnz
+        )?;
+        for r in &s.solver {
+            writeln!(f, "solver      {r}")?;
+        }
+        Ok(())
     }
 }
 
@@ -113,6 +163,12 @@ impl Classifier {
     /// Whether the model is one-vs-rest (multi-label).
     pub fn is_multi_label(&self) -> bool {
         self.model.kind == ModelKind::OneVsRest
+    }
+
+    /// What training saw and made, as text: the block `framelens train` prints and `inspect`
+    /// repeats under "training".
+    pub fn overview(&self) -> Overview<'_> {
+        Overview(self)
     }
 
     /// The model with the names of its terms and labels, to explain scores with.

@@ -14,8 +14,7 @@ use crate::Document;
 /// bounds themselves are candidates. Out-of-fold probabilities of a label with a handful of
 /// positives can make a threshold of 0.01 or 0.99 look best on a few documents; such a threshold
 /// fires on nearly everything or nothing on new text. 0.05 and 0.95 are one-in-twenty odds either
-/// way, far outside what real labels need: the tuned thresholds of gvfc lie in 0.39–0.77 and those
-/// of the demo corpus in 0.28–0.40, none at a bound.
+/// way, far outside where the tuned thresholds of real labels fall.
 pub const TUNED_THRESHOLD_RANGE: (f64, f64) = (0.05, 0.95);
 
 /// How the thresholds of a one-vs-rest model were tuned: saved in the training summary.

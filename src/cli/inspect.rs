@@ -115,18 +115,10 @@ pub(super) fn run(a: InspectArgs) -> Result<()> {
         };
         outln!(out, "thresholds   {how}; {empty}");
     }
-    outln!(
-        out,
-        "training     {} documents, {} terms kept of {} seen, framelens {}",
-        t.n_documents,
-        t.vocabulary.n_terms_kept,
-        t.vocabulary.n_terms_seen,
-        t.framelens_version
-    );
-    for r in &t.solver {
-        outln!(out, "  solver     {r}");
+    outln!(out, "training     framelens {}", t.framelens_version);
+    for line in clf.overview().to_string().lines() {
+        outln!(out, "  {line}");
     }
-    outln!(out, "labels       {}", clf.labels.len());
     for (k, l) in clf.labels.iter().enumerate() {
         let n = t.label_counts.get(l).copied().unwrap_or(0);
         let tuned = t

@@ -12,8 +12,7 @@ use crate::error::{Error, Result};
 
 /// Opens a file for buffered reading (1 MiB buffer), transparently decompressing it when its name
 /// ends in `.gz` (concatenated gzip members included), on a thread of its own that stays a few
-/// blocks ahead of the reader: decompressing imdb's 35 MB took as long as parsing them, and now
-/// both run at once. Decompression errors surface as [`Error::Io`] while reading.
+/// blocks ahead of the reader: decompressing costs about as much as parsing, so both run at once. Decompression errors surface as [`Error::Io`] while reading.
 pub fn open_text(path: &Path) -> Result<Box<dyn BufRead + Send>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     if is_gzip(path) {

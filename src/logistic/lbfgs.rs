@@ -280,8 +280,8 @@ pub(super) fn norms(g: &[f64], precond: &[f64]) -> (f64, f64) {
 /// `f0` and `slope < 0` its value and derivative at 0. Returns the step, None when no step
 /// decreases the objective (the optimum at machine precision), and the number of trials.
 ///
-/// A strong-Wolfe search (bracketing, cubic zoom) was measured too: it took 65 iterations on
-/// imdb where this one takes 35 to the same tolerance.
+/// Armijo rather than strong Wolfe: a bracketing, cubic-zoom search needed more iterations to the
+/// same tolerance (BENCHMARKS.md, "Where the time goes").
 pub(super) fn armijo_step(phi: impl Fn(f64) -> f64, f0: f64, slope: f64) -> (Option<f64>, usize) {
     if slope.is_nan() || slope >= 0.0 || !f0.is_finite() {
         return (None, 0);
@@ -311,9 +311,9 @@ pub(super) fn armijo_step(phi: impl Fn(f64) -> f64, f0: f64, slope: f64) -> (Opt
 /// below 64 machine epsilons, or when no step decreases f. Nothing of the problem's size is
 /// allocated per iteration.
 ///
-/// The preconditioner matters: on article_bias (1.5M terms × 3 labels) the objective reached in
-/// 20 iterations took 105 without it, because the curvature of a term's weights ranges from the
-/// regulariser alone (rare terms) to thousands of times more (frequent ones).
+/// Why the preconditioner: the curvature of a term's weights ranges from the regulariser alone
+/// (rare terms) to thousands of times more (frequent ones), and an unscaled L-BFGS spends its
+/// iterations learning that scale (BENCHMARKS.md, "Where the time goes").
 pub(super) fn lbfgs<O: Objective>(
     obj: &O,
     mut theta: Vec<f64>,
@@ -392,9 +392,9 @@ pub(super) fn lbfgs<O: Objective>(
         let f_old = f;
         f = f_new;
         // Converged when the objective has stopped moving: less than `tol` relative decrease
-        // over the last WINDOW iterations. (scikit-learn's test, the largest gradient entry
-        // below tol, stopped article_bias 12% above its optimum, at accuracy 0.555 instead of
-        // 0.61: with 4.4 million weights a small largest entry says little.)
+        // over the last WINDOW iterations. Not scikit-learn's test (the largest gradient entry
+        // below tol): with millions of weights a small largest entry says little, and it stopped
+        // far from the optimum (BENCHMARKS.md, "Where the time goes").
         recent.push(f);
         let stalled = recent.len() > WINDOW
             && recent[recent.len() - 1 - WINDOW] - f <= params.tol * f.abs().max(f64::MIN_POSITIVE);

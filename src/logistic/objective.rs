@@ -314,8 +314,8 @@ impl Workspace {
 pub(super) type Term<'a, I> = (&'a [I], &'a [I], &'a [f32]);
 
 /// One pass over the terms of a run, K values per term: with a loop of fixed length per term
-/// where the run's terms have W ≤ 4 entries, all equal to 1 (61% of imdb's terms), and term by
-/// term otherwise.
+/// where the run's terms have W ≤ 4 entries, all equal to 1 (most terms of a large corpus: the
+/// long tail of rare n-grams), and term by term otherwise.
 pub(super) trait RunPass {
     fn fixed<const W: usize>(&mut self, run: &Run);
     fn general(&mut self, run: &Run);

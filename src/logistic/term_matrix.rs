@@ -127,8 +127,8 @@ impl<I: DocIndex> TermLists<I> {
     }
 
     /// Positions `lo..hi` cut into [`Run`]s: maximal stretches of terms with the same numbers of
-    /// entries equal to 1 and of others (the stored order makes them few: imdb's 437,817 terms
-    /// form 7,333 runs in the solver's 32 blocks).
+    /// entries equal to 1 and of others (the stored order, by those two counts, makes runs long
+    /// and few).
     pub fn runs(&self, lo: usize, hi: usize) -> Vec<Run> {
         let shape = |p: usize| {
             (
