@@ -1214,3 +1214,25 @@ fn retraining_replaces_the_model_atomically() {
         "temp files left"
     );
 }
+
+#[test]
+fn a_model_trained_with_the_linfa_solver_loads_scores_and_inspects() {
+    // linfa reports no objective or gradient; the model header once stored them as NaN, which
+    // JSON writes as null and could not read back: every linfa model failed to load.
+    let dir = tempfile::tempdir().unwrap();
+    let (model, out) = train(
+        dir.path(),
+        &small_corpus(),
+        "linfa.flm",
+        &["--solver", "linfa", "--class-weight", "none"],
+    );
+    assert!(out.stderr.contains("(linfa)"), "{}", out.stderr);
+    let scored = ok(&["score", "--model", s(&model), s(&small_corpus())]);
+    assert!(!json_lines(&scored.stdout).is_empty());
+    let inspect = ok(&["inspect", "--model", s(&model)]);
+    assert!(
+        inspect.stdout.contains("solver's own rule"),
+        "{}",
+        inspect.stdout
+    );
+}

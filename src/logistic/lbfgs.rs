@@ -407,8 +407,8 @@ pub(super) fn lbfgs<O: Objective>(
         iterations,
         evaluations,
         converged,
-        objective: f,
-        gradient_max: gmax,
+        objective: Some(f),
+        gradient_max: Some(gmax),
     };
     (theta, report)
 }

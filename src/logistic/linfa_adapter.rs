@@ -107,7 +107,7 @@ fn linfa_report(name: &str) -> SolverReport {
         iterations: 0,
         evaluations: 0,
         converged: true,
-        objective: f64::NAN,
-        gradient_max: f64::NAN,
+        objective: None,
+        gradient_max: None,
     }
 }

@@ -118,14 +118,21 @@ pub struct SolverReport {
     pub evaluations: usize,
     /// Whether the gradient or objective criterion was met before `max_iter`.
     pub converged: bool,
-    /// Final value of the scaled objective.
-    pub objective: f64,
-    /// Final largest absolute gradient entry.
-    pub gradient_max: f64,
+    /// Final value of the scaled objective; `None` when the solver does not say (linfa).
+    pub objective: Option<f64>,
+    /// Final largest absolute gradient entry; `None` when the solver does not say (linfa).
+    pub gradient_max: Option<f64>,
 }
 
 impl fmt::Display for SolverReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (Some(objective), Some(gradient_max)) = (self.objective, self.gradient_max) else {
+            return write!(
+                f,
+                "{}: stopped by the solver's own rule (it reports no iterations, objective or gradient)",
+                self.problem
+            );
+        };
         write!(
             f,
             "{}: {} iterations, {} evaluations, {} (objective {:.6}, max |gradient| {:.2e})",
@@ -137,8 +144,8 @@ impl fmt::Display for SolverReport {
             } else {
                 "NOT converged (raise --max-iter)"
             },
-            self.objective,
-            self.gradient_max
+            objective,
+            gradient_max
         )
     }
 }

@@ -397,7 +397,7 @@ fn the_solver_stops_when_the_objective_stalls() {
     assert_eq!(loose[0].iterations, 10, "{}", loose[0]);
     assert!(default[0].converged && tight[0].converged);
     assert!(
-        default[0].objective <= tight[0].objective * 1.001,
+        default[0].objective.unwrap() <= tight[0].objective.unwrap() * 1.001,
         "{} vs {}",
         default[0],
         tight[0]
