@@ -244,6 +244,43 @@ pub enum Error {
     #[error("inconsistent model: {reason}")]
     InconsistentModel { reason: String },
 
+    // ---- corpus analysis ----
+    /// A comparison names the same group twice.
+    #[error("--target and --reference are both \"{value}\": compare two different groups")]
+    SameGroups { value: String },
+
+    /// No document carries the grouping field at all.
+    #[error("no document has a string field \"{field}\" to group by ({documents} read); {hint}")]
+    MissingGroupField {
+        field: String,
+        documents: u64,
+        hint: String,
+    },
+
+    /// A group asked for does not occur in the data.
+    #[error("no document has {field} = \"{value}\"; the most frequent values are: {seen}")]
+    UnknownGroup {
+        field: String,
+        value: String,
+        seen: String,
+    },
+
+    /// A comparison has no documents (or no terms) on one side.
+    #[error("{group}: {reason}")]
+    EmptyGroup { group: String, reason: String },
+
+    /// No term is frequent enough to compare.
+    #[error("no term occurs at least {min_count} times in {target} and {reference} together; lower --min-count")]
+    NoTermsToCompare {
+        target: String,
+        reference: String,
+        min_count: u64,
+    },
+
+    /// A report could not be rendered.
+    #[error("rendering the {what}: {reason}")]
+    Render { what: &'static str, reason: String },
+
     /// The model header could not be written as JSON.
     #[error("writing the model header")]
     ModelHeader {

@@ -54,6 +54,7 @@
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+pub mod analysis;
 pub mod classifier;
 pub mod dataset;
 pub mod error;

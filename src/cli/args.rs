@@ -64,15 +64,54 @@ impl InputArgs {
     }
 }
 
-/// that turns these flags into library parameters.
+/// How text becomes terms (train, cv, compare).
 #[derive(Args)]
-pub(super) struct TrainOptions {
+pub(super) struct AnalyzerArgs {
     /// Analyzer: word n-grams, or char_wb (character n-grams inside words).
     #[arg(long, default_value = "word")]
     pub(super) analyzer: AnalyzerKind,
     /// Smallest and largest n-gram length, e.g. `1,2` (default 1,2 for words, 2,5 for char_wb).
     #[arg(long, value_parser = parse_range)]
     pub(super) ngram_range: Option<(usize, usize)>,
+    /// Language for stop words and stemming (name or ISO code, e.g. english, ru, fa).
+    #[arg(long)]
+    pub(super) language: Option<Language>,
+    /// Remove the language's stop words (needs --language).
+    #[arg(long)]
+    pub(super) stop_words: bool,
+    /// Stem tokens with the language's Snowball stemmer (needs --language).
+    #[arg(long)]
+    pub(super) stem: bool,
+}
+
+impl AnalyzerArgs {
+    /// The analyzer these flags ask for (not yet validated by the library).
+    pub(super) fn config(&self) -> Result<AnalyzerConfig> {
+        if (self.stop_words || self.stem) && self.language.is_none() {
+            bail!("--stop-words and --stem need --language (e.g. --language english)");
+        }
+        Ok(AnalyzerConfig {
+            kind: self.analyzer,
+            ngram_range: self.ngram_range.unwrap_or(match self.analyzer {
+                AnalyzerKind::Word => (1, 2),
+                AnalyzerKind::CharWb => (2, 5),
+            }),
+            lowercase: true,
+            language: self.language,
+            stem: self.stem,
+            stop_words: match (self.stop_words, self.language) {
+                (true, Some(l)) => l.stop_words(),
+                _ => Vec::new(),
+            },
+        })
+    }
+}
+
+/// The training settings: the one place that turns these flags into library parameters.
+#[derive(Args)]
+pub(super) struct TrainOptions {
+    #[command(flatten)]
+    pub(super) text: AnalyzerArgs,
     /// Drop terms in fewer documents: a count (`2`) or a fraction (`0.01`).
     #[arg(long, default_value = "2")]
     pub(super) min_df: DfLimit,
@@ -92,15 +131,6 @@ pub(super) struct TrainOptions {
     /// positives against its negatives].
     #[arg(long)]
     pub(super) class_weight: Option<ClassWeight>,
-    /// Language for stop words and stemming (name or ISO code, e.g. english, ru, fa).
-    #[arg(long)]
-    pub(super) language: Option<Language>,
-    /// Remove the language's stop words (needs --language).
-    #[arg(long)]
-    pub(super) stop_words: bool,
-    /// Stem tokens with the language's Snowball stemmer (needs --language).
-    #[arg(long)]
-    pub(super) stem: bool,
     /// Solver iteration limit (non-convergence is reported).
     #[arg(long, default_value = "1000")]
     pub(super) max_iter: usize,
@@ -137,9 +167,7 @@ pub(super) struct TrainOptions {
 impl TrainOptions {
     /// The library parameters these flags ask for, checked.
     pub(super) fn params(&self) -> Result<ClassifierParams> {
-        if (self.stop_words || self.stem) && self.language.is_none() {
-            bail!("--stop-words and --stem need --language (e.g. --language english)");
-        }
+        let analyzer = self.text.config()?;
         let threshold_mode = match (self.thresholds, self.threshold) {
             (Some(ThresholdMode::Tuned), Some(t)) => {
                 bail!("--threshold {t} sets a fixed threshold; it cannot be used with --thresholds tuned")
@@ -147,24 +175,10 @@ impl TrainOptions {
             (Some(mode), _) => mode,
             (None, _) => ThresholdMode::default(),
         };
-        let ngram_range = self.ngram_range.unwrap_or(match self.analyzer {
-            AnalyzerKind::Word => (1, 2),
-            AnalyzerKind::CharWb => (2, 5),
-        });
         let defaults = ClassifierParams::default();
         let params = ClassifierParams {
             tfidf: TfidfParams {
-                analyzer: AnalyzerConfig {
-                    kind: self.analyzer,
-                    ngram_range,
-                    lowercase: true,
-                    language: self.language,
-                    stem: self.stem,
-                    stop_words: match (self.stop_words, self.language) {
-                        (true, Some(l)) => l.stop_words(),
-                        _ => Vec::new(),
-                    },
-                },
+                analyzer,
                 min_df: self.min_df,
                 max_df: self.max_df,
                 max_features: self.max_features,

@@ -2,6 +2,7 @@
 //! files, the library and the terminal (`output`). No computation lives here.
 
 mod args;
+mod compare;
 mod cv;
 mod eval;
 mod inspect;
@@ -39,6 +40,9 @@ enum Command {
     /// Cross-validate the training settings: stratified k-fold, each metric's mean and standard
     /// deviation over the folds.
     Cv(cv::CvArgs),
+    /// Compare groups of documents (outlets, periods, labels): the terms that set one apart from
+    /// the other, by the informative-Dirichlet log-odds ("Fightin' Words"), chi2, G2 or PMI.
+    Compare(compare::CompareArgs),
 }
 
 /// Run the parsed command line.
@@ -55,6 +59,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Eval(a) => eval::run(a),
         Command::Inspect(a) => inspect::run(a),
         Command::Cv(a) => cv::run(a),
+        Command::Compare(a) => compare::run(a),
     }
 }
 

@@ -1,0 +1,17 @@
+//! Corpus analysis: questions about a whole corpus rather than one document. Owns the
+//! distinguishing terms of one group of documents against another (`compare`: term counts in one
+//! streaming pass, ranked by the statistics of `keyness`). Does not own reading files, the
+//! analyzer (it uses `text`'s, or a model's), nor printing; `render` turns results into text,
+//! CSV and a self-contained HTML page with an SVG chart.
+
+mod compare;
+mod counter;
+mod keyness;
+mod render;
+
+pub use compare::{CompareParams, Comparison, Groups, Statistic, TermCounter, TermScore};
+pub use keyness::{Keyness, TermCounts};
+pub use render::{comparisons_csv, comparisons_html, comparisons_text, CSV_COLUMNS};
+
+#[cfg(test)]
+mod tests;
