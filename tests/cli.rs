@@ -1236,3 +1236,180 @@ fn a_model_trained_with_the_linfa_solver_loads_scores_and_inspects() {
         inspect.stdout
     );
 }
+
+#[test]
+fn compare_outlets_within_a_frame_of_the_model() {
+    // The README's example: how the four demo outlets word the resistance frame, selecting the
+    // articles by the model's prediction.
+    let dir = tempfile::tempdir().unwrap();
+    let model = repo("models/demo.flm");
+    let train = demo_train();
+    let args = [
+        "compare",
+        s(&train),
+        "--by",
+        "source",
+        "--label",
+        "resistance_occupation",
+        "--model",
+        s(&model),
+        "--top",
+        "5",
+    ];
+    let out = ok(&args);
+    assert!(
+        out.stderr
+            .contains("without the label resistance_occupation (the model's prediction)"),
+        "{}",
+        out.stderr
+    );
+    let sources: BTreeSet<String> = read_jsonl(&train)
+        .iter()
+        .map(|r| r["source"].as_str().unwrap().to_string())
+        .collect();
+    assert!(sources.len() >= 2);
+    for source in &sources {
+        assert!(
+            out.stdout.contains(&format!("source = \"{source}\"")),
+            "{source}: {}",
+            out.stdout
+        );
+    }
+    // The same as CSV into a file: the tidy columns, and as many rows as terms compared.
+    let csv_path = dir.path().join("terms.csv");
+    let mut csv_args = args.to_vec();
+    csv_args.extend(["--format", "csv", "--out", s(&csv_path)]);
+    ok(&csv_args);
+    let text = std::fs::read_to_string(&csv_path).unwrap();
+    let header = text.lines().next().unwrap();
+    for column in [
+        "term",
+        "target_count",
+        "reference_count",
+        "target_total",
+        "reference_total",
+        "prior",
+        "prior_total",
+        "delta",
+        "z",
+        "chi2",
+        "g2",
+        "pmi",
+    ] {
+        assert!(header.split(',').any(|c| c == column), "{column}: {header}");
+    }
+    assert!(text.lines().count() > 100, "{} rows", text.lines().count());
+}
+
+#[test]
+fn compare_two_labels_as_json_and_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = demo_train();
+    let base = [
+        "compare",
+        s(&train),
+        "--by",
+        "labels",
+        "--target",
+        "economy",
+        "--reference",
+        "humanitarian",
+    ];
+    let mut json_args = base.to_vec();
+    json_args.extend(["--format", "json", "--top", "3"]);
+    let json: Value = serde_json::from_str(&ok(&json_args).stdout).unwrap();
+    let c = &json[0];
+    assert_eq!(c["target"], "economy");
+    assert_eq!(c["reference"], "humanitarian");
+    assert_eq!(c["top_target"].as_array().unwrap().len(), 3);
+    let counts = label_counts(&train);
+    assert_eq!(c["target_documents"], counts["economy"] as u64);
+    let top = c["top_target"][0]["term"].as_str().unwrap();
+    assert!(
+        [
+            "percent",
+            "economists",
+            "prices",
+            "currency",
+            "inflation",
+            "year"
+        ]
+        .iter()
+        .any(|w| top.contains(w)),
+        "{top}"
+    );
+    let html = dir.path().join("c.html");
+    let mut html_args = base.to_vec();
+    html_args.extend(["--format", "html", "--out", s(&html)]);
+    ok(&html_args);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<svg") && page.contains("Leaning to “economy”"));
+}
+
+#[test]
+fn compare_bad_input_is_a_clear_error() {
+    let train = demo_train();
+    let t = s(&train);
+    let out = fails(&["compare", t, "--by", "outlet"]);
+    assert!(
+        out.stderr
+            .contains("no document has a string field \"outlet\""),
+        "{}",
+        out.stderr
+    );
+    let out = fails(&["compare", t, "--by", "source", "--target", "Nowhere Times"]);
+    assert!(
+        out.stderr
+            .contains("no document has source = \"Nowhere Times\"")
+            && out.stderr.contains("(1"),
+        "{}",
+        out.stderr
+    );
+    let out = fails(&[
+        "compare",
+        t,
+        "--by",
+        "labels",
+        "--target",
+        "economy",
+        "--min-count",
+        "100000",
+    ]);
+    assert!(out.stderr.contains("lower --min-count"), "{}", out.stderr);
+    let out = fails(&[
+        "compare",
+        t,
+        "--by",
+        "labels",
+        "--target",
+        "economy",
+        "--reference",
+        "economy",
+    ]);
+    assert!(
+        out.stderr.contains("compare two different groups"),
+        "{}",
+        out.stderr
+    );
+    let model = repo("models/demo.flm");
+    let out = fails(&[
+        "compare",
+        t,
+        "--by",
+        "source",
+        "--label",
+        "sports",
+        "--model",
+        s(&model),
+    ]);
+    assert!(
+        out.stderr.contains("the model does not predict it"),
+        "{}",
+        out.stderr
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let out = fails(&["compare", s(&empty), "--by", "source"]);
+    assert!(out.stderr.contains("nothing to compare"), "{}", out.stderr);
+}

@@ -159,8 +159,8 @@ fn stat_name(c: &Comparison) -> &'static str {
 /// Most points drawn in one plot: beyond it, the strongest terms each way and an even sample of
 /// the middle are drawn (a browser slows down on tens of thousands of SVG circles).
 const MAX_POINTS: usize = 5000;
-/// Terms labelled in the plot, each way.
-const LABELLED: usize = 12;
+/// Terms considered for a label in the plot, each way (those that would overlap are not labelled).
+const LABELLED: usize = 15;
 /// |z| above this is drawn in colour: 1.96, a two-sided 5% level for one term.
 const Z_SIGNIFICANT: f64 = 1.96;
 
@@ -325,7 +325,7 @@ fn plot(c: &Comparison) -> Result<(String, String)> {
         let by_z = |a: &&TermScore, b: &&TermScore| b.keyness.z.total_cmp(&a.keyness.z);
         let mut ranked: Vec<&TermScore> = c.terms.iter().collect();
         ranked.sort_by(by_z);
-        let labelled = ranked
+        let candidates = ranked
             .iter()
             .take(LABELLED)
             .filter(|t| t.keyness.z > 0.0)
@@ -336,12 +336,35 @@ fn plot(c: &Comparison) -> Result<(String, String)> {
                     .take(LABELLED)
                     .filter(|t| t.keyness.z < 0.0),
             );
+        // Labels are placed strongest first and one that would overlap a placed one is left
+        // out (the lists below the plot name every term): boxes estimated at 7 px a character.
+        let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
+        let mut labels = Vec::new();
+        for t in candidates {
+            let (px, py) = chart.backend_coord(&(x(t), y(t)));
+            let w = 7 * t.term.chars().count().min(40) as i32;
+            let b = (px + 3, py - 13, px + 3 + w, py + 1);
+            let overlaps = placed
+                .iter()
+                .any(|p| b.0 < p.2 && p.0 < b.2 && b.1 < p.3 && p.1 < b.3);
+            if !overlaps {
+                placed.push(b);
+                labels.push(*t);
+            }
+        }
+        let side_colour = |z: f64| {
+            if z > 0.0 {
+                target_colour
+            } else {
+                reference_colour
+            }
+        };
         chart
-            .draw_series(labelled.map(|t| {
+            .draw_series(labels.iter().map(|t| {
                 Text::new(
                     t.term.clone(),
                     (x(t), y(t)),
-                    ("sans-serif", 12).into_font().color(&colour(y(t))),
+                    ("sans-serif", 12).into_font().color(&side_colour(y(t))),
                 )
             }))
             .map_err(|e| err(&e))?;

@@ -46,7 +46,7 @@ pub(super) struct CompareArgs {
     #[arg(long, default_value = "5")]
     min_count: u64,
     /// α0, the prior's total: each term's prior is α0 × its share of all corpus terms.
-    #[arg(long, default_value = "1000")]
+    #[arg(long, default_value = "10000")]
     prior_scale: f64,
     /// Ranking statistic: logodds (informative-Dirichlet z-score), chi2, lr or pmi.
     #[arg(long, default_value = "logodds")]
