@@ -172,7 +172,8 @@ pub struct Comparison {
     pub prior_total: f64,
     /// The statistic the terms are ranked by.
     pub statistic: Statistic,
-    /// The least count (target + reference) of a compared term.
+    /// The least count (target + reference) of a compared term. Against the rest, a compared
+    /// term also occurs in the target at least once.
     pub min_count: u64,
     /// Terms left out because a statistic was not finite (a group of one distinct term).
     pub non_finite: u64,
@@ -342,10 +343,10 @@ impl TermCounter {
             }
         }
         let corpus_total = self.corpus_total() as f64;
-        let count = |side: &Side, id: TermId| {
-            let counts = side.counts.expect("a group side has counts");
-            counts.get(&id).copied().unwrap_or(0)
-        };
+        let none = FxHashMap::default();
+        let target_counts = target.counts.unwrap_or(&none);
+        let count =
+            |side: &Side, id: TermId| side.counts.unwrap_or(&none).get(&id).copied().unwrap_or(0);
         let score = |id: TermId| {
             let a = count(target, id);
             let b = match reference.counts {
@@ -364,13 +365,15 @@ impl TermCounter {
                 (id, counts)
             })
         };
-        let candidates: Vec<(TermId, TermCounts)> = match (target.counts, reference.counts) {
-            (Some(t), Some(r)) => {
+        let t = target_counts;
+        let candidates: Vec<(TermId, TermCounts)> = match reference.counts {
+            Some(r) => {
                 let mut ids: Vec<TermId> = t.keys().copied().collect();
                 ids.extend(r.keys().filter(|id| !t.contains_key(*id)));
                 ids.into_iter().filter_map(score).collect()
             }
-            _ => self.term_ids().filter_map(score).collect(),
+            // Against the rest, whose vocabulary is the whole corpus: the terms the target uses.
+            None => t.keys().copied().filter_map(score).collect(),
         };
         let mut non_finite = 0;
         let mut terms: Vec<TermScore> = candidates

@@ -140,13 +140,6 @@ impl TermCounter {
         self.slots.iter().map(|(v, &s)| (v, s))
     }
 
-    /// Every term's id, in shard order.
-    pub(super) fn term_ids(&self) -> impl Iterator<Item = TermId> + '_ {
-        self.shards.iter().enumerate().flat_map(|(s, shard)| {
-            (0..shard.terms.len() as u32).map(move |i| (i << SHARD_BITS) | s as u32)
-        })
-    }
-
     /// A term's text.
     pub(super) fn term(&self, id: TermId) -> &str {
         let shard = &self.shards[(id as usize) & (SHARDS - 1)];

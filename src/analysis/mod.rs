@@ -11,7 +11,9 @@ mod render;
 
 pub use compare::{CompareParams, Comparison, Groups, Statistic, TermCounter, TermScore};
 pub use keyness::{Keyness, TermCounts};
-pub use render::{comparisons_csv, comparisons_html, comparisons_text, CSV_COLUMNS};
+pub use render::{
+    comparisons_csv, comparisons_html, comparisons_text, write_comparisons_csv, CSV_COLUMNS,
+};
 
 #[cfg(test)]
 mod tests;

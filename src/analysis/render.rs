@@ -29,25 +29,30 @@ pub const CSV_COLUMNS: [&str; 16] = [
     "pmi",
 ];
 
-/// Every compared term of every comparison, one CSV row each, most target-leaning first. Numbers
-/// are written in Rust's shortest round-trip form, so reading them back gives the same `f64`.
-pub fn comparisons_csv(field: &str, comparisons: &[Comparison]) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let csv_err = |e: csv::Error| Error::Render {
-        what: "CSV",
-        reason: e.to_string(),
-    };
-    w.write_record(CSV_COLUMNS).map_err(csv_err)?;
+/// Every compared term of every comparison, one CSV row each, most target-leaning first, written
+/// to `out` as it goes. Counts are integers; the other numbers are in shortest round-trip form
+/// (ryu), so reading them back gives the same `f64`.
+pub fn write_comparisons_csv(
+    field: &str,
+    comparisons: &[Comparison],
+    out: impl std::io::Write,
+) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(CSV_COLUMNS)?;
+    let mut float = ryu::Buffer::new();
     for c in comparisons {
         let reference = c.reference_name();
         for t in &c.terms {
             let n = &t.counts;
             let k = &t.keyness;
-            let numbers = [
-                n.target,
-                n.reference,
-                n.target_total,
-                n.reference_total,
+            w.write_field(field)?;
+            w.write_field(&c.target)?;
+            w.write_field(&reference)?;
+            w.write_field(&t.term)?;
+            for count in [n.target, n.reference, n.target_total, n.reference_total] {
+                w.write_field((count as u64).to_string())?;
+            }
+            for x in [
                 n.prior,
                 n.prior_total,
                 k.delta,
@@ -56,21 +61,23 @@ pub fn comparisons_csv(field: &str, comparisons: &[Comparison]) -> Result<Vec<u8
                 k.chi2,
                 k.g2,
                 k.pmi,
-            ];
-            let mut row = vec![
-                field.to_string(),
-                c.target.clone(),
-                reference.clone(),
-                t.term.clone(),
-            ];
-            row.extend(numbers.iter().map(|x| x.to_string()));
-            w.write_record(&row).map_err(csv_err)?;
+            ] {
+                w.write_field(float.format(x))?;
+            }
+            w.write_record(None::<&[u8]>)?;
         }
     }
-    w.into_inner().map_err(|e| Error::Render {
+    w.flush()
+}
+
+/// [`write_comparisons_csv`] into memory.
+pub fn comparisons_csv(field: &str, comparisons: &[Comparison]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    write_comparisons_csv(field, comparisons, &mut out).map_err(|e| Error::Render {
         what: "CSV",
         reason: e.to_string(),
-    })
+    })?;
+    Ok(out)
 }
 
 /// The statistic of a term as the ranking uses it.

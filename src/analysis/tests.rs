@@ -229,6 +229,9 @@ fn counts_do_not_depend_on_batches_or_threads() {
     assert_eq!((c.reference_documents, c.reference_total), (3, 7));
     let war = c.terms.iter().find(|t| t.term == "war").unwrap();
     assert_eq!((war.counts.target, war.counts.reference), (3.0, 1.0));
+    // Against the rest, only the terms the target uses are compared (not talks' rival "weather").
+    assert!(c.terms.iter().all(|t| t.counts.target >= 1.0));
+    assert!(c.terms.iter().all(|t| t.term != "weather"));
 }
 
 #[test]

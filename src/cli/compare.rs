@@ -239,8 +239,27 @@ fn report(a: &CompareArgs, read: u64, skipped: &Skipped, used: u64) {
 }
 
 fn write_output(a: &CompareArgs, comparisons: &[Comparison]) -> Result<()> {
+    // CSV holds every compared term and can be large: it is written as it is made.
+    if a.format == "csv" {
+        let write =
+            |w: &mut dyn std::io::Write| analysis::write_comparisons_csv(&a.by, comparisons, w);
+        return match &a.out {
+            Some(path) => {
+                model::write_atomic_with(path, |f| write(f))?;
+                eprintln!("written to {}", path.display());
+                Ok(())
+            }
+            None => {
+                let stdout = std::io::stdout();
+                let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+                match write(&mut out).and_then(|_| std::io::Write::flush(&mut out)) {
+                    Ok(()) => Ok(()),
+                    Err(e) => handle_write_error(e),
+                }
+            }
+        };
+    }
     let bytes = match a.format.as_str() {
-        "csv" => analysis::comparisons_csv(&a.by, comparisons)?,
         "json" => {
             let json: Vec<serde_json::Value> = comparisons
                 .iter()
