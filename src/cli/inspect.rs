@@ -2,11 +2,11 @@
 
 use anyhow::Result;
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::output::*;
 use framelens::explain::top_weights;
-use framelens::model;
+use framelens::{model, Classifier};
 
 #[derive(Args)]
 pub(super) struct InspectArgs {
@@ -21,39 +21,52 @@ pub(super) struct InspectArgs {
     json: bool,
 }
 
+/// What `inspect --json` prints (and `serve` answers on `GET /v1/model`): the format, settings,
+/// training summary and, per label, its bias, threshold and `top_terms` top terms each way.
+pub(super) fn model_json(
+    path: &Path,
+    clf: &Classifier,
+    top_terms: usize,
+) -> Result<serde_json::Value> {
+    let (version, header) = model::load_header(path)?;
+    let vocab = clf.vectorizer.vocabulary();
+    let labels: Vec<serde_json::Value> = clf
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(k, l)| {
+            let (up, down) = top_weights(&clf.model, vocab, k, top_terms);
+            serde_json::json!({
+                "label": l,
+                "bias": clf.model.bias[k],
+                "threshold": clf.thresholds.as_ref().map(|t| t[k]),
+                "top_positive": up,
+                "top_negative": down,
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "format": "framelens-model",
+        "format_version": version,
+        "kind": header.kind,
+        "n_features": header.n_features,
+        "params": header.params,
+        "training": header.training,
+        "labels": labels,
+    }))
+}
+
 pub(super) fn run(a: InspectArgs) -> Result<()> {
-    let (version, header) = model::load_header(&a.model)?;
     let clf = model::load(&a.model)?;
+    if a.json {
+        let v = model_json(&a.model, &clf, a.top_terms)?;
+        return emit(&format!("{}\n", serde_json::to_string_pretty(&v)?));
+    }
+    let (version, header) = model::load_header(&a.model)?;
     let vocab = clf.vectorizer.vocabulary();
     let tops: Vec<_> = (0..clf.labels.len())
         .map(|k| top_weights(&clf.model, vocab, k, a.top_terms))
         .collect();
-    if a.json {
-        let labels: Vec<serde_json::Value> = clf
-            .labels
-            .iter()
-            .enumerate()
-            .map(|(k, l)| {
-                serde_json::json!({
-                    "label": l,
-                    "bias": clf.model.bias[k],
-                    "threshold": clf.thresholds.as_ref().map(|t| t[k]),
-                    "top_positive": tops[k].0,
-                    "top_negative": tops[k].1,
-                })
-            })
-            .collect();
-        let v = serde_json::json!({
-            "format": "framelens-model",
-            "format_version": version,
-            "kind": header.kind,
-            "n_features": header.n_features,
-            "params": header.params,
-            "training": header.training,
-            "labels": labels,
-        });
-        return emit(&format!("{}\n", serde_json::to_string_pretty(&v)?));
-    }
     let p = &header.params;
     let an = &p.tfidf.analyzer;
     let mut out = String::new();

@@ -8,6 +8,7 @@ mod eval;
 mod inspect;
 mod output;
 mod score;
+mod serve;
 mod train;
 
 use anyhow::{Context, Result};
@@ -43,6 +44,8 @@ enum Command {
     /// Compare groups of documents (outlets, periods, labels): the terms that set one apart from
     /// the other, by the informative-Dirichlet log-odds ("Fightin' Words"), chi2, G2 or PMI.
     Compare(compare::CompareArgs),
+    /// Serve a model over HTTP: POST /v1/score, GET /v1/model, /healthz, /metrics.
+    Serve(serve::ServeArgs),
 }
 
 /// Run the parsed command line.
@@ -60,6 +63,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Inspect(a) => inspect::run(a),
         Command::Cv(a) => cv::run(a),
         Command::Compare(a) => compare::run(a),
+        Command::Serve(a) => serve::run(a),
     }
 }
 

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use framelens::dataset::{self, ReadOptions, ReadReport};
-use framelens::Document;
+use framelens::{Classifier, Document, Prediction};
 
 pub(super) fn read(path: &Path, opts: &ReadOptions) -> Result<(Vec<Document>, ReadReport)> {
     Ok(dataset::read_documents(path, opts)?)
@@ -49,5 +49,38 @@ pub(super) fn emit(text: &str) -> Result<()> {
     }
 }
 
-/// One output line: id, labels, every label's probability, and the explanation of each
 pub(super) use outln;
+
+/// One scored document as `score` writes it (one JSON line): id, labels, every label's
+/// probability, and the explanation of each predicted label. `serve` answers with the same.
+pub(super) fn prediction_json(clf: &Classifier, p: &Prediction) -> serde_json::Value {
+    let probabilities: serde_json::Map<String, serde_json::Value> = p
+        .probabilities
+        .iter()
+        .map(|(l, v)| (l.clone(), serde_json::json!(v)))
+        .collect();
+    let explanation: serde_json::Map<String, serde_json::Value> = p
+        .explanation
+        .iter()
+        .map(|e| {
+            (
+                e.label.clone(),
+                serde_json::to_value(e).expect("explanations serialise"),
+            )
+        })
+        .collect();
+    let mut v = serde_json::json!({
+        "id": p.id,
+        "labels": p.labels,
+        "probabilities": probabilities,
+        "explanation": explanation,
+        "known_terms": p.known_terms,
+    });
+    if p.no_known_terms {
+        v["no_known_terms"] = serde_json::json!(true);
+    }
+    if clf.is_multi_label() {
+        v["multi_label"] = serde_json::json!(true);
+    }
+    v
+}

@@ -9,7 +9,7 @@ use super::args::*;
 use super::output::*;
 use framelens::dataset::{self, InputFormat};
 use framelens::Document;
-use framelens::{model, Classifier, Prediction};
+use framelens::{model, Prediction};
 use std::sync::mpsc;
 
 #[derive(Args)]
@@ -112,38 +112,6 @@ pub(super) fn run(a: ScoreArgs) -> Result<()> {
         eprintln!("framelens score: {scored} scored, {errors} skipped");
     }
     Ok(())
-}
-
-fn prediction_json(clf: &Classifier, p: &Prediction) -> serde_json::Value {
-    let probabilities: serde_json::Map<String, serde_json::Value> = p
-        .probabilities
-        .iter()
-        .map(|(l, v)| (l.clone(), serde_json::json!(v)))
-        .collect();
-    let explanation: serde_json::Map<String, serde_json::Value> = p
-        .explanation
-        .iter()
-        .map(|e| {
-            (
-                e.label.clone(),
-                serde_json::to_value(e).expect("explanations serialise"),
-            )
-        })
-        .collect();
-    let mut v = serde_json::json!({
-        "id": p.id,
-        "labels": p.labels,
-        "probabilities": probabilities,
-        "explanation": explanation,
-        "known_terms": p.known_terms,
-    });
-    if p.no_known_terms {
-        v["no_known_terms"] = serde_json::json!(true);
-    }
-    if clf.is_multi_label() {
-        v["multi_label"] = serde_json::json!(true);
-    }
-    v
 }
 
 fn write_table_row(out: &mut impl Write, p: &Prediction) -> std::io::Result<()> {
