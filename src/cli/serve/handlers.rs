@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::super::output::prediction_json;
 use super::{AppState, Loaded};
@@ -269,6 +268,3 @@ pub(super) async fn not_found() -> ApiError {
         "no such endpoint: POST /v1/score, GET /v1/model, GET /healthz, GET /metrics",
     )
 }
-
-/// How long a client may take to send its request headers (slow clients are cut off).
-pub(super) const HEADER_TIMEOUT: Duration = Duration::from_secs(10);

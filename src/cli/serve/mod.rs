@@ -39,7 +39,8 @@ pub(super) struct ServeArgs {
     /// Most documents in one request.
     #[arg(long, default_value = "1000")]
     max_batch: usize,
-    /// Seconds a client may take to send a request body.
+    /// Seconds a client may take to send its request headers, and then its body (slow clients
+    /// are cut off).
     #[arg(long, default_value = "30")]
     timeout: u64,
     /// Requests scored or waiting to be scored at once; more are answered 503.
@@ -143,7 +144,7 @@ async fn serve(a: ServeArgs, state: Arc<AppState>) -> Result<()> {
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(handlers::HEADER_TIMEOUT);
+        .header_read_timeout(state.limits.timeout);
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {
