@@ -63,6 +63,7 @@ pub mod explain;
 pub mod features;
 pub mod logistic;
 pub mod model;
+pub mod report;
 pub mod sparse;
 pub mod text;
 

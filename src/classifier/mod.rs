@@ -11,7 +11,7 @@ mod thresholds;
 
 pub use folds::CrossValidation;
 pub use params::{ClassifierParams, LabelMode, ThresholdMode};
-pub use pipeline::{Classifier, Overview, Prediction, StageTimes, TrainingSummary};
+pub use pipeline::{Classifier, Highlight, Overview, Prediction, StageTimes, TrainingSummary};
 pub use thresholds::{
     best_f1_threshold, tune_on_probabilities, LabelThreshold, ThresholdTuning,
     TUNED_THRESHOLD_RANGE,

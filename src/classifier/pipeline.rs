@@ -88,6 +88,17 @@ impl fmt::Display for Overview<'_> {
     }
 }
 
+/// One stretch of a document's text (a word, as byte offsets) and its share of a label's logit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Highlight {
+    /// Start byte in the text.
+    pub start: usize,
+    /// End byte (exclusive).
+    pub end: usize,
+    /// Its share of the contributions (tf-idf × weight) of the terms it is part of.
+    pub contribution: f64,
+}
+
 /// A trained classifier.
 #[derive(Debug, Clone)]
 pub struct Classifier {
@@ -169,6 +180,57 @@ impl Classifier {
     /// repeats under "training".
     pub fn overview(&self) -> Overview<'_> {
         Overview(self)
+    }
+
+    /// Per word of `text`, its share of what the terms contributed to label `k`'s logit, for
+    /// highlighting the text. A term's contribution (tf-idf × weight) is split equally among its
+    /// occurrences, and each occurrence's share equally among the words it spans (a bigram gives
+    /// half to each of its two words; a char_wb n-gram all to its word). The shares add up to
+    /// the sum of the contributions, `logit − bias`, when every term of the document is found
+    /// word by word ([`crate::text::Analyzer::token_spans`]).
+    pub fn highlight(&self, text: &str, k: usize) -> Vec<Highlight> {
+        let analyzer = self.vectorizer.analyzer();
+        let spans = analyzer.token_spans(text);
+        let tokens: Vec<String> = spans.iter().map(|(_, t)| t.clone()).collect();
+        let row = self.vectorizer.transform(text);
+        let contribution: std::collections::HashMap<u32, f64> = row
+            .indices
+            .iter()
+            .zip(&row.values)
+            .map(|(&j, &v)| (j, v * self.model.weight(j as usize, k)))
+            .collect();
+        let mut occurrences: std::collections::HashMap<u32, u32> = Default::default();
+        analyzer.for_each_term_of_tokens(&tokens, |term, _, _| {
+            if let Some(j) = self.vectorizer.term_id(term) {
+                *occurrences.entry(j).or_insert(0) += 1;
+            }
+        });
+        let mut share = vec![0.0; tokens.len()];
+        analyzer.for_each_term_of_tokens(&tokens, |term, first, end| {
+            let Some(j) = self.vectorizer.term_id(term) else {
+                return;
+            };
+            let (Some(c), Some(n)) = (contribution.get(&j), occurrences.get(&j)) else {
+                return;
+            };
+            let each = c / f64::from(*n) / (end - first) as f64;
+            for s in &mut share[first..end] {
+                *s += each;
+            }
+        });
+        // Tokens of one word segment (a word the tokeniser splits) make one highlight.
+        let mut out: Vec<Highlight> = Vec::new();
+        for ((range, _), s) in spans.iter().zip(share) {
+            match out.last_mut() {
+                Some(h) if h.start == range.start => h.contribution += s,
+                _ => out.push(Highlight {
+                    start: range.start,
+                    end: range.end,
+                    contribution: s,
+                }),
+            }
+        }
+        out
     }
 
     /// The model with the names of its terms and labels, to explain scores with.

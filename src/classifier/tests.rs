@@ -331,3 +331,59 @@ fn cross_validation_is_deterministic_per_seed_for_both_kinds() {
         assert_ne!(a.folds, p.cross_validate(&docs, 3, 8).unwrap().folds);
     }
 }
+
+#[test]
+fn highlights_add_up_to_the_logit_minus_the_bias() {
+    // Word 1-2-grams with stop words (the demo model), and char_wb n-grams.
+    let demo = crate::model::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models/demo.flm"
+    )))
+    .unwrap();
+    let texts: Vec<String> = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/datasets/demo/test.jsonl"
+    ))
+    .unwrap()
+    .lines()
+    .take(30)
+    .map(|l| {
+        serde_json::from_str::<serde_json::Value>(l).unwrap()["text"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    })
+    .collect();
+    let mut params = ClassifierParams::default();
+    params.tfidf.analyzer.kind = crate::text::AnalyzerKind::CharWb;
+    params.tfidf.analyzer.ngram_range = (2, 4);
+    let docs: Vec<Document> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Document {
+            id: i.to_string(),
+            text: t.clone(),
+            labels: vec![if i % 2 == 0 { "a" } else { "b" }.to_string()],
+            ..Default::default()
+        })
+        .collect();
+    let (char_wb, _) = params.fit(&docs).unwrap();
+    for clf in [&demo, &char_wb] {
+        for text in &texts {
+            let p = clf.predict("x", text, 3);
+            for e in &p.explanation {
+                let k = clf.labels.iter().position(|l| *l == e.label).unwrap();
+                let h = clf.highlight(text, k);
+                let sum: f64 = h.iter().map(|h| h.contribution).sum();
+                assert!(
+                    (sum - (e.logit - e.bias)).abs() < 1e-9,
+                    "{sum} vs {}",
+                    e.logit - e.bias
+                );
+                assert!(h
+                    .iter()
+                    .all(|h| text.is_char_boundary(h.start) && h.end <= text.len()));
+            }
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! `framelens score`: score and explain documents as a stream (JSON lines or a table).
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use super::args::*;
 use super::output::*;
 use framelens::dataset::{self, InputFormat};
+use framelens::report::{self, ScorePage};
 use framelens::Document;
 use framelens::{model, Prediction};
 use std::sync::mpsc;
@@ -23,9 +24,13 @@ pub(super) struct ScoreArgs {
     /// Terms listed per predicted label, each way.
     #[arg(long, default_value = "10")]
     top_terms: usize,
-    /// Output: json (one JSON object per line) or table (a readable summary).
-    #[arg(long, visible_alias = "output", default_value = "json", value_parser = ["json", "table"])]
+    /// Output: json (one JSON object per line), table (a readable summary) or html (a page
+    /// with every document's words highlighted by their contributions; best with --out).
+    #[arg(long, visible_alias = "output", default_value = "json", value_parser = ["json", "table", "html"])]
     format: String,
+    /// Write the output to this file (replaced only once complete) instead of standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
     /// Input layout of the PATHs: auto (by extension), jsonl or txt.
     #[arg(long, default_value = "auto")]
     input_format: InputFormat,
@@ -45,9 +50,95 @@ pub(super) fn run(a: ScoreArgs) -> Result<()> {
         dataset::stream_documents(&paths, &opts, stdin, |item| tx.send(item).is_ok());
     });
 
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let (sink, temp): (Box<dyn Write>, Option<PathBuf>) = match &a.out {
+        Some(path) => {
+            let temp = temp_path(path);
+            let file = std::fs::File::create(&temp)
+                .with_context(|| format!("creating {}", temp.display()))?;
+            (
+                Box::new(std::io::BufWriter::with_capacity(1 << 16, file)),
+                Some(temp),
+            )
+        }
+        None => (
+            Box::new(std::io::BufWriter::with_capacity(
+                1 << 16,
+                std::io::stdout().lock(),
+            )),
+            None,
+        ),
+    };
+    let result = score_stream(&a, &clf, rx, sink);
+    let _ = reader.join();
+    let (scored, errors, first_error) = match (result, &temp) {
+        (Ok(r), _) => r,
+        (Err(e), Some(t)) => {
+            let _ = std::fs::remove_file(t);
+            return Err(e.into());
+        }
+        (Err(e), None) => return handle_write_error(e),
+    };
+    if let (Some(t), Some(path)) = (&temp, &a.out) {
+        // Only complete output replaces the file; a stop on a bad record leaves none.
+        if first_error.is_some() {
+            let _ = std::fs::remove_file(t);
+        } else {
+            std::fs::rename(t, path).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("written to {}", path.display());
+        }
+    }
+    if let Some(e) = first_error {
+        return Err(anyhow::Error::new(e).context(format!(
+            "stopped after {scored} document(s); use --skip-invalid to skip bad records"
+        )));
+    }
+    if errors > 0 {
+        eprintln!("framelens score: {scored} scored, {errors} skipped");
+    }
+    Ok(())
+}
+
+/// A temporary name next to `path`, for writing it whole before it replaces the file.
+fn temp_path(path: &std::path::Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// Where scored documents go.
+enum Output {
+    Lines(Box<dyn Write>),
+    Html(ScorePage<Box<dyn Write>>),
+}
+
+/// Score the documents arriving on `rx` into `sink`, batch by batch. Returns the documents
+/// scored, the records skipped and the first bad record (which ends the stream unless
+/// --skip-invalid); an error only when writing fails.
+fn score_stream(
+    a: &ScoreArgs,
+    clf: &framelens::Classifier,
+    rx: mpsc::Receiver<framelens::Result<Document>>,
+    sink: Box<dyn Write>,
+) -> std::io::Result<(usize, usize, Option<framelens::Error>)> {
     let table = a.format == "table";
+    let mut out = if a.format == "html" {
+        let title = match a.paths.as_slice() {
+            [] => "framelens score: standard input".to_string(),
+            paths => format!(
+                "framelens score: {}",
+                paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        Output::Html(ScorePage::new(sink, clf, &title)?)
+    } else {
+        Output::Lines(sink)
+    };
     let mut scored = 0usize;
     let mut errors = 0usize;
     let mut first_error: Option<framelens::Error> = None;
@@ -75,43 +166,49 @@ pub(super) fn run(a: ScoreArgs) -> Result<()> {
                 }
             }
         }
-        let predictions: Vec<Prediction> = {
+        let html = matches!(out, Output::Html(_));
+        let scored_batch: Vec<(Prediction, String)> = {
             use rayon::prelude::*;
             docs.par_iter()
-                .map(|d| clf.predict(&d.id, &d.text, a.top_terms))
+                .enumerate()
+                .map(|(i, d)| {
+                    let p = clf.predict(&d.id, &d.text, a.top_terms);
+                    let mut page = String::new();
+                    if html {
+                        report::document_html(&mut page, clf, &p, &d.text, scored + i + 1, None);
+                    }
+                    (p, page)
+                })
                 .collect()
         };
-        for p in &predictions {
-            let r = if table {
-                write_table_row(&mut out, p)
-            } else {
-                serde_json::to_writer(&mut out, &prediction_json(&clf, p))
-                    .map_err(std::io::Error::from)
-                    .and_then(|_| out.write_all(b"\n"))
-            };
-            if let Err(e) = r {
-                return handle_write_error(e);
+        for (p, page) in &scored_batch {
+            match &mut out {
+                Output::Html(h) => h.add(page)?,
+                Output::Lines(w) if table => write_table_row(w, p)?,
+                Output::Lines(w) => {
+                    serde_json::to_writer(&mut *w, &prediction_json(clf, p))
+                        .map_err(std::io::Error::from)?;
+                    w.write_all(b"\n")?;
+                }
             }
         }
-        scored += predictions.len();
-        if let Err(e) = out.flush() {
-            return handle_write_error(e);
+        scored += scored_batch.len();
+        if let Output::Lines(w) = &mut out {
+            w.flush()?;
         }
         if first_error.is_some() {
             break;
         }
     }
     drop(rx);
-    let _ = reader.join();
-    if let Some(e) = first_error {
-        return Err(anyhow::Error::new(e).context(format!(
-            "stopped after {scored} document(s); use --skip-invalid to skip bad records"
-        )));
+    match out {
+        Output::Html(h) => {
+            let note = (errors > 0).then(|| format!("{errors} invalid record(s) skipped."));
+            h.finish(note.as_deref())?;
+        }
+        Output::Lines(mut w) => w.flush()?,
     }
-    if errors > 0 {
-        eprintln!("framelens score: {scored} scored, {errors} skipped");
-    }
-    Ok(())
+    Ok((scored, errors, first_error))
 }
 
 fn write_table_row(out: &mut impl Write, p: &Prediction) -> std::io::Result<()> {

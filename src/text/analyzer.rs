@@ -268,6 +268,58 @@ impl Analyzer {
         }
     }
 
+    /// The tokens of `text` with the byte range of the original text each comes from: every
+    /// UAX #29 word segment is analysed on its own, so the tokens are those of
+    /// [`Analyzer::tokens`] wherever normalisation does not join or split segments (it joins
+    /// none in practice: NFC and lower-casing keep word boundaries). For highlighting.
+    pub fn token_spans(&self, text: &str) -> Vec<(std::ops::Range<usize>, String)> {
+        use unicode_segmentation::UnicodeSegmentation;
+        let mut out = Vec::new();
+        for (start, segment) in text.split_word_bound_indices() {
+            if !segment.chars().any(char::is_alphanumeric) {
+                continue;
+            }
+            for token in self.tokens(segment) {
+                out.push((start..start + segment.len(), token));
+            }
+        }
+        out
+    }
+
+    /// Call `f(term, first, end)` for every term occurrence made from the token sequence
+    /// `tokens` (as [`Analyzer::tokens`] gives them), with the range `first..end` of the tokens it
+    /// is made of: word n-grams cover n tokens; a char_wb n-gram lies inside one token.
+    pub fn for_each_term_of_tokens(
+        &self,
+        tokens: &[String],
+        mut f: impl FnMut(&str, usize, usize),
+    ) {
+        let sep = self.separator();
+        let mut buf = String::new();
+        match self.config.kind {
+            AnalyzerKind::Word => self.for_each_window(tokens.len(), |n, start| {
+                buf.clear();
+                for (i, t) in tokens[start..start + n].iter().enumerate() {
+                    if i > 0 {
+                        buf.push_str(sep);
+                    }
+                    buf.push_str(t);
+                }
+                f(&buf, start, start + n);
+            }),
+            AnalyzerKind::CharWb => {
+                for (i, token) in tokens.iter().enumerate() {
+                    let padded = format!(" {token} ");
+                    let mut bounds: Vec<usize> = padded.char_indices().map(|(b, _)| b).collect();
+                    bounds.push(padded.len());
+                    self.for_each_window(bounds.len() - 1, |n, start| {
+                        f(&padded[bounds[start]..bounds[start + n]], i, i + 1);
+                    });
+                }
+            }
+        }
+    }
+
     /// All term occurrences of `text`, in the order [`Analyzer::for_each_term`] emits them.
     pub fn terms(&self, text: &str) -> Vec<String> {
         let mut out = Vec::new();
