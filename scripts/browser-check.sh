@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Renders every HTML page framelens writes in headless Chromium, on the project's own demo data:
-#   eval --html (multi-label demo model), compare --format html (outlets within a frame).
+# Renders every HTML page framelens writes in headless Chromium, on the project's own data:
+#   score --format html (demo model on the demo test set), eval --html multi-label (demo model)
+#   and single-label (a model trained here on tests/fixtures/model-v1/corpus.jsonl),
+#   compare --format html (outlets within a frame).
 # For each page: the DOM Chromium built must hold the expected elements, the console must show
 # no error, and a screenshot is written to target/browser/<page>.png.
 #
@@ -23,7 +25,11 @@ if [ "${1:-}" != "--no-build" ]; then
 fi
 mkdir -p "$OUT"
 
-"$BIN" eval --model models/demo.flm --data datasets/demo/test.jsonl --html "$OUT/eval.html" >/dev/null
+"$BIN" score --model models/demo.flm datasets/demo/test.jsonl --format html --out "$OUT/score.html" 2>/dev/null
+"$BIN" eval --model models/demo.flm --data datasets/demo/test.jsonl --html "$OUT/eval.html" >/dev/null 2>&1
+"$BIN" train --data tests/fixtures/model-v1/corpus.jsonl --out "$OUT/single.flm" --single-label 2>/dev/null
+"$BIN" eval --model "$OUT/single.flm" --data tests/fixtures/model-v1/corpus.jsonl \
+    --html "$OUT/eval-single.html" >/dev/null 2>&1
 "$BIN" compare datasets/demo/train.jsonl datasets/demo/test.jsonl --by source \
     --label resistance_occupation --model models/demo.flm --format html --out "$OUT/compare.html" 2>/dev/null
 
@@ -52,5 +58,7 @@ check() {
     echo "browser-check: $page ok ($(grep -c . "$dom") DOM lines, screenshot $OUT/$page.png, $size bytes)"
 }
 
-check eval '<table' 'micro' 'resistance_occupation'
+check score '<article class="doc"' 'type="radio"' 'data-a="p[1-5]"' '<table class="terms' 'id="p2"' 'demo-test-0120'
+check eval '<table' 'micro' 'resistance_occupation' '<h2>Model</h2>' '<svg' '<rect' '<h2>Errors</h2>' '<article class="doc"'
+check eval-single '<svg' 'gold label \(rows\)' '<h2>Model</h2>' 'multinomial'
 check compare '<svg' '<circle' '<text' 'Leaning to' 'Crescent Press Agency' 'ln\(count in both groups\)'

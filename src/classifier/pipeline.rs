@@ -244,6 +244,18 @@ impl Classifier {
 
     /// Score and explain one document, listing `top_terms` terms each way per predicted label.
     pub fn predict(&self, id: &str, text: &str, top_terms: usize) -> Prediction {
+        self.predict_explaining(id, text, top_terms, &[])
+    }
+
+    /// [`Classifier::predict`], with the labels `also` (indices) explained after the predicted
+    /// ones even when they are not predicted: why a document missed a label.
+    pub fn predict_explaining(
+        &self,
+        id: &str,
+        text: &str,
+        top_terms: usize,
+        also: &[usize],
+    ) -> Prediction {
         let row = self.vectorizer.transform(text);
         let logits = self.model.logits(&row.indices, &row.values);
         let probs = self.model.probabilities_from_logits(&logits);
@@ -255,8 +267,12 @@ impl Classifier {
             probabilities: &probs,
         };
         let explainer = self.explainer();
+        let extra = also
+            .iter()
+            .filter(|k| **k < self.labels.len() && !predicted.contains(k));
         let explanation = predicted
             .iter()
+            .chain(extra)
             .map(|&k| {
                 let threshold = self.thresholds.as_ref().map(|t| t[k]);
                 explainer.explain(&scored, k, threshold, top_terms)

@@ -8,6 +8,7 @@ use super::args::*;
 use super::output::*;
 use framelens::eval;
 use framelens::model;
+use framelens::report::{self, TestDocument};
 
 #[derive(Args)]
 pub(super) struct EvalArgs {
@@ -43,7 +44,22 @@ pub(super) fn run(a: EvalArgs) -> Result<()> {
     }
     if let Some(path) = &a.html {
         let title = format!("framelens: {} on {}", a.model.display(), a.data.display());
-        model::write_atomic(path, report.to_html(&title).as_bytes())?;
+        let predictions: Vec<framelens::Prediction> = {
+            use rayon::prelude::*;
+            docs.par_iter()
+                .map(|d| clf.predict(&d.id, &d.text, 8))
+                .collect()
+        };
+        let test: Vec<TestDocument> = docs
+            .iter()
+            .map(|d| TestDocument {
+                id: &d.id,
+                text: &d.text,
+                gold: &d.labels,
+            })
+            .collect();
+        let extra = report::eval_sections(&report, &clf, &test, &predictions, 8)?;
+        model::write_atomic(path, report.to_html_with(&title, &extra).as_bytes())?;
         eprintln!("HTML report written to {}", path.display());
     }
     Ok(())

@@ -212,15 +212,19 @@ fn score_stream(
 }
 
 fn write_table_row(out: &mut impl Write, p: &Prediction) -> std::io::Result<()> {
-    writeln!(out, "{}", p.id)?;
+    // Ids, labels and terms come from the input: control characters are shown escaped, never
+    // sent to the terminal.
+    let show = |s: &str| report::printable(s).into_owned();
+    writeln!(out, "{}", show(&p.id))?;
     let mut probs = p.probabilities.clone();
     probs.sort_by(|a, b| b.1.total_cmp(&a.1));
     let shown: Vec<String> = probs
         .iter()
         .take(5)
-        .map(|(l, v)| format!("{l} {v:.3}"))
+        .map(|(l, v)| format!("{} {v:.3}", show(l)))
         .collect();
-    writeln!(out, "  labels:  {}", p.labels.join(", "))?;
+    let labels: Vec<String> = p.labels.iter().map(|l| show(l)).collect();
+    writeln!(out, "  labels:  {}", labels.join(", "))?;
     writeln!(out, "  probs:   {}", shown.join("  "))?;
     if p.no_known_terms {
         writeln!(
@@ -231,12 +235,12 @@ fn write_table_row(out: &mut impl Write, p: &Prediction) -> std::io::Result<()> 
     for e in &p.explanation {
         let fmt = |cs: &[framelens::explain::TermContribution]| {
             cs.iter()
-                .map(|c| format!("{} ({:+.3})", c.term, c.contribution))
+                .map(|c| format!("{} ({:+.3})", show(&c.term), c.contribution))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        writeln!(out, "  {} up:    {}", e.label, fmt(&e.up))?;
-        writeln!(out, "  {} down:  {}", e.label, fmt(&e.down))?;
+        writeln!(out, "  {} up:    {}", show(&e.label), fmt(&e.up))?;
+        writeln!(out, "  {} down:  {}", show(&e.label), fmt(&e.down))?;
     }
     writeln!(out)
 }

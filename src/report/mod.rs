@@ -4,9 +4,11 @@
 //! the numbers (`classifier`, `explain`) nor the evaluation report's tables (`eval::render`).
 
 mod document;
+mod eval_page;
 mod score_page;
 
 pub use document::{document_css, document_html, legend_html};
+pub use eval_page::{eval_sections, TestDocument, GALLERY_PER_LABEL};
 pub use score_page::ScorePage;
 
 /// Text safe to print on a terminal: control characters (escape sequences included) are shown as
