@@ -58,7 +58,7 @@ check() {
     echo "browser-check: $page ok ($(grep -c . "$dom") DOM lines, screenshot $OUT/$page.png, $size bytes)"
 }
 
-check score '<article class="doc"' 'type="radio"' 'data-a="p[1-5]"' '<table class="terms' 'id="p2"' 'demo-test-0120'
+check score '<article class="doc"' 'type="radio"' 'data-a=p[1-5]' '<table class="terms' 'id="p2"' 'demo-test-0120'
 check eval '<table' 'micro' 'resistance_occupation' '<h2>Model</h2>' '<svg' '<rect' '<h2>Errors</h2>' '<article class="doc"'
 check eval-single '<svg' 'gold label \(rows\)' '<h2>Model</h2>' 'multinomial'
 check compare '<svg' '<circle' '<text' 'Leaning to' 'Crescent Press Agency' 'ln\(count in both groups\)'

@@ -1413,3 +1413,48 @@ fn compare_bad_input_is_a_clear_error() {
     let out = fails(&["compare", s(&empty), "--by", "source"]);
     assert!(out.stderr.contains("nothing to compare"), "{}", out.stderr);
 }
+
+#[test]
+fn score_html_page_shows_every_document_highlighted() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("scores.html");
+    let model = repo("models/demo.flm");
+    let test = demo_test();
+    let out = ok(&[
+        "score",
+        "--model",
+        s(&model),
+        s(&test),
+        "--format",
+        "html",
+        "--out",
+        s(&page),
+    ]);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    let html = std::fs::read_to_string(&page).unwrap();
+    let n = read_jsonl(&test).len();
+    assert_eq!(html.matches("<article class=\"doc\"").count(), n);
+    assert!(html.contains(&format!("{n} documents in {} page(s)", n.div_ceil(100))));
+    assert!(html.contains("data-a=p"), "no highlighted word");
+    assert!(!html.contains("<script"), "the page needs no script");
+    // Nothing is left behind but the page.
+    assert_eq!(
+        entries(dir.path()),
+        BTreeSet::from(["scores.html".to_string()])
+    );
+}
+
+#[test]
+fn score_table_escapes_control_characters_in_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("evil.jsonl");
+    std::fs::write(
+        &data,
+        "{\"id\": \"x\\u001b[2Jy\", \"text\": \"talks resumed\"}\n",
+    )
+    .unwrap();
+    let model = repo("models/demo.flm");
+    let out = ok(&["score", "--model", s(&model), s(&data), "--format", "table"]);
+    assert!(!out.stdout.contains('\u{1b}'), "{:?}", out.stdout);
+    assert!(out.stdout.contains("x\\u{1b}[2Jy"), "{}", out.stdout);
+}

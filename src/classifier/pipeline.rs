@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::explain::{Explainer, LabelExplanation, ScoredRow};
 use crate::features::{TfidfVectorizer, VocabularyStats};
 use crate::logistic::{LogisticModel, ModelKind, SolverReport};
-use crate::sparse::CsrMatrix;
+use crate::sparse::{CsrMatrix, SparseRow};
 
 /// times), so the same data and settings give the same model bytes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -189,48 +189,69 @@ impl Classifier {
     /// the sum of the contributions, `logit − bias`, when every term of the document is found
     /// word by word ([`crate::text::Analyzer::token_spans`]).
     pub fn highlight(&self, text: &str, k: usize) -> Vec<Highlight> {
+        let row = self.vectorizer.transform(text);
+        self.highlights(text, &row, &[k]).remove(0)
+    }
+
+    /// [`Classifier::highlight`] for each label of `ks`, from the document's `row` (as
+    /// [`Classifier::predict_with_row`] gives it): the text is analysed once for all of them.
+    pub fn highlights(&self, text: &str, row: &SparseRow, ks: &[usize]) -> Vec<Vec<Highlight>> {
         let analyzer = self.vectorizer.analyzer();
         let spans = analyzer.token_spans(text);
         let tokens: Vec<String> = spans.iter().map(|(_, t)| t.clone()).collect();
-        let row = self.vectorizer.transform(text);
-        let contribution: std::collections::HashMap<u32, f64> = row
+        // Every known term occurrence once: (term id, first token, end token). The document's
+        // known terms are exactly its row's, so they are looked up in a small map of those (the
+        // whole vocabulary's index is far larger and slower to probe).
+        let vocabulary = self.vectorizer.vocabulary();
+        let known: rustc_hash::FxHashMap<&str, u32> = row
             .indices
             .iter()
-            .zip(&row.values)
-            .map(|(&j, &v)| (j, v * self.model.weight(j as usize, k)))
+            .map(|&j| (vocabulary[j as usize].as_str(), j))
             .collect();
-        let mut occurrences: std::collections::HashMap<u32, u32> = Default::default();
-        analyzer.for_each_term_of_tokens(&tokens, |term, _, _| {
-            if let Some(j) = self.vectorizer.term_id(term) {
-                *occurrences.entry(j).or_insert(0) += 1;
-            }
-        });
-        let mut share = vec![0.0; tokens.len()];
+        let mut found: Vec<(u32, usize, usize)> = Vec::new();
         analyzer.for_each_term_of_tokens(&tokens, |term, first, end| {
-            let Some(j) = self.vectorizer.term_id(term) else {
-                return;
-            };
-            let (Some(c), Some(n)) = (contribution.get(&j), occurrences.get(&j)) else {
-                return;
-            };
-            let each = c / f64::from(*n) / (end - first) as f64;
-            for s in &mut share[first..end] {
-                *s += each;
+            if let Some(&j) = known.get(term) {
+                found.push((j, first, end));
             }
         });
-        // Tokens of one word segment (a word the tokeniser splits) make one highlight.
-        let mut out: Vec<Highlight> = Vec::new();
-        for ((range, _), s) in spans.iter().zip(share) {
-            match out.last_mut() {
-                Some(h) if h.start == range.start => h.contribution += s,
-                _ => out.push(Highlight {
-                    start: range.start,
-                    end: range.end,
-                    contribution: s,
-                }),
-            }
+        let mut occurrences: std::collections::HashMap<u32, u32> = Default::default();
+        for &(j, _, _) in &found {
+            *occurrences.entry(j).or_insert(0) += 1;
         }
-        out
+        let value: rustc_hash::FxHashMap<u32, f64> = row
+            .indices
+            .iter()
+            .copied()
+            .zip(row.values.iter().copied())
+            .collect();
+        ks.iter()
+            .map(|&k| {
+                let mut share = vec![0.0; tokens.len()];
+                for &(j, first, end) in &found {
+                    let (Some(v), Some(n)) = (value.get(&j), occurrences.get(&j)) else {
+                        continue;
+                    };
+                    let c = v * self.model.weight(j as usize, k);
+                    let each = c / f64::from(*n) / (end - first) as f64;
+                    for s in &mut share[first..end] {
+                        *s += each;
+                    }
+                }
+                // Tokens of one word segment (a word the tokeniser splits) make one highlight.
+                let mut out: Vec<Highlight> = Vec::new();
+                for ((range, _), s) in spans.iter().zip(share) {
+                    match out.last_mut() {
+                        Some(h) if h.start == range.start => h.contribution += s,
+                        _ => out.push(Highlight {
+                            start: range.start,
+                            end: range.end,
+                            contribution: s,
+                        }),
+                    }
+                }
+                out
+            })
+            .collect()
     }
 
     /// The model with the names of its terms and labels, to explain scores with.
@@ -256,6 +277,18 @@ impl Classifier {
         top_terms: usize,
         also: &[usize],
     ) -> Prediction {
+        self.predict_with_row(id, text, top_terms, also).0
+    }
+
+    /// [`Classifier::predict_explaining`], with the document's TF-IDF row (for
+    /// [`Classifier::highlights`], which then need not compute it again).
+    pub fn predict_with_row(
+        &self,
+        id: &str,
+        text: &str,
+        top_terms: usize,
+        also: &[usize],
+    ) -> (Prediction, SparseRow) {
         let row = self.vectorizer.transform(text);
         let logits = self.model.logits(&row.indices, &row.values);
         let probs = self.model.probabilities_from_logits(&logits);
@@ -278,14 +311,15 @@ impl Classifier {
                 explainer.explain(&scored, k, threshold, top_terms)
             })
             .collect();
-        Prediction {
+        let prediction = Prediction {
             id: id.to_string(),
             labels: predicted.iter().map(|&k| self.labels[k].clone()).collect(),
             probabilities: self.labels.iter().cloned().zip(probs).collect(),
             explanation,
             known_terms: row.nnz(),
             no_known_terms: row.nnz() == 0,
-        }
+        };
+        (prediction, row)
     }
 
     /// Predicted label indices from probabilities.

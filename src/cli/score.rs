@@ -172,11 +172,12 @@ fn score_stream(
             docs.par_iter()
                 .enumerate()
                 .map(|(i, d)| {
-                    let p = clf.predict(&d.id, &d.text, a.top_terms);
                     let mut page = String::new();
-                    if html {
-                        report::document_html(&mut page, clf, &p, &d.text, scored + i + 1, None);
+                    if !html {
+                        return (clf.predict(&d.id, &d.text, a.top_terms), page);
                     }
+                    let (p, row) = clf.predict_with_row(&d.id, &d.text, a.top_terms, &[]);
+                    report::document_html(&mut page, clf, &p, &row, &d.text, scored + i + 1, None);
                     (p, page)
                 })
                 .collect()

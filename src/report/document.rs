@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 
 use crate::classifier::{Classifier, Prediction};
 use crate::eval::html_escape;
+use crate::sparse::SparseRow;
 
 /// Intensity steps of a highlight, each way: |share| / (the document's largest |share| for the
 /// label) is rounded up to one of them, so that the page carries a short class, not a colour.
@@ -69,15 +70,17 @@ pub fn legend_html() -> &'static str {
      <i style=\"background:rgba(27,110,179,.6)\">away from it</i>, darker = larger (relative to \
      the document's largest share). A term's contribution, tf-idf × weight, is split equally \
      among its occurrences, and each occurrence's share equally among its words (half to each \
-     word of a bigram). Hover a word for its shares.</p>\n"
+     word of a bigram). Hover a strongly coloured word for its shares.</p>\n"
 }
 
 /// Append the HTML of one scored document to `out`. `n` makes its element ids unique on the
 /// page; `note` is shown under its labels (e.g. the gold labels in an error gallery).
+/// `row` is the document's TF-IDF row ([`Classifier::predict_with_row`]).
 pub fn document_html(
     out: &mut String,
     clf: &Classifier,
     p: &Prediction,
+    row: &SparseRow,
     text: &str,
     n: usize,
     note: Option<&str>,
@@ -146,10 +149,8 @@ pub fn document_html(
         );
     }
     // Each word's share for each switch label, as an intensity step.
-    let shares: Vec<Vec<crate::classifier::Highlight>> = switch
-        .iter()
-        .map(|(k, _)| clf.highlight(text, *k))
-        .collect();
+    let ks: Vec<usize> = switch.iter().map(|(k, _)| *k).collect();
+    let shares = clf.highlights(text, row, &ks);
     let scale: Vec<f64> = shares
         .iter()
         .map(|h| h.iter().map(|x| x.contribution.abs()).fold(0.0, f64::max))
@@ -171,24 +172,32 @@ pub fn document_html(
                 .clamp(1.0, STEPS as f64);
             let key = (b'a' + s as u8) as char;
             let sign = if c > 0.0 { 'p' } else { 'n' };
-            let _ = write!(attrs, " data-{key}=\"{sign}{step}\"");
-            let _ = write!(
-                title,
-                "{}{c:+.3} {}",
-                if title.is_empty() { "" } else { "; " },
-                switch[s].1.label
-            );
+            let _ = write!(attrs, " data-{key}={sign}{step}");
+            // Exact shares as a tooltip on the strongest words only: on every word they would
+            // double the page's size (the terms table has the exact figures).
+            if step >= 3.0 {
+                let _ = write!(
+                    title,
+                    "{}{c:+.3} {}",
+                    if title.is_empty() { "" } else { "; " },
+                    switch[s].1.label
+                );
+            }
         }
         if attrs.is_empty() || start < cursor {
             continue;
         }
         out.push_str(&html_escape(&text[cursor..start]));
-        let _ = write!(
-            out,
-            "<i{attrs} title=\"{}\">{}</i>",
-            html_escape(&title),
-            html_escape(&text[start..end])
-        );
+        if title.is_empty() {
+            let _ = write!(out, "<i{attrs}>{}</i>", html_escape(&text[start..end]));
+        } else {
+            let _ = write!(
+                out,
+                "<i{attrs} title=\"{}\">{}</i>",
+                html_escape(&title),
+                html_escape(&text[start..end])
+            );
+        }
         cursor = end;
     }
     out.push_str(&html_escape(&text[cursor..]));

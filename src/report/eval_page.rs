@@ -298,7 +298,7 @@ fn gallery(
             for &i in list.iter().take(GALLERY_PER_LABEL) {
                 let d = &docs[i];
                 // Explain this label first, whether predicted or not.
-                let mut p = clf.predict_explaining(d.id, d.text, top_terms, &[k]);
+                let (mut p, row) = clf.predict_with_row(d.id, d.text, top_terms, &[k]);
                 if let Some(pos) = p.explanation.iter().position(|e| e.label == *label) {
                     let e = p.explanation.remove(pos);
                     p.explanation.insert(0, e);
@@ -313,7 +313,7 @@ fn gallery(
                     }
                 );
                 n += 1;
-                document_html(h, clf, &p, d.text, n, Some(&note));
+                document_html(h, clf, &p, &row, d.text, n, Some(&note));
             }
         }
         h.push_str("</details>\n");

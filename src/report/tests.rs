@@ -46,9 +46,9 @@ fn printable_escapes_control_characters_only() {
 fn a_document_is_escaped_highlighted_and_switchable() {
     let clf = hostile();
     let text = "<script>alert(1)</script> The resistance fighters rejected the occupation.";
-    let p = clf.predict_explaining("<img src=x onerror=alert(1)>", text, 5, &[2]);
+    let (p, row) = clf.predict_with_row("<img src=x onerror=alert(1)>", text, 5, &[2]);
     let mut h = String::new();
-    document_html(&mut h, &clf, &p, text, 7, Some("note <b>"));
+    document_html(&mut h, &clf, &p, &row, text, 7, Some("note <b>"));
     for raw in ["<script>", "<img", "<b>resist</b>", "note <b>"] {
         assert!(!h.contains(raw), "{raw} unescaped in {h}");
     }
@@ -56,7 +56,7 @@ fn a_document_is_escaped_highlighted_and_switchable() {
     // One switch position per explained label, the first checked; the words carry their steps.
     assert_eq!(h.matches("type=\"radio\"").count(), p.explanation.len());
     assert!(h.contains("id=\"d7s0\" checked"));
-    assert!(h.contains("data-a=\"p"), "{h}");
+    assert!(h.contains("data-a=p"), "{h}");
     assert!(h.contains(">resistance</i>"), "{h}");
     // The table of terms shows tf-idf × weight = contribution for each explained label.
     assert_eq!(
@@ -89,10 +89,10 @@ fn a_forced_label_is_marked() {
     };
     let (clf, _) = params.fit(&docs).unwrap();
     let text = "a quiet day";
-    let p = clf.predict("x", text, 3);
+    let (p, row) = clf.predict_with_row("x", text, 3, &[]);
     assert_eq!(p.labels.len(), 1);
     let mut h = String::new();
-    document_html(&mut h, &clf, &p, text, 1, None);
+    document_html(&mut h, &clf, &p, &row, text, 1, None);
     assert!(h.contains("(forced)"), "{h}");
 }
 
@@ -102,9 +102,9 @@ fn the_score_page_is_paged_by_css() {
     let mut page = ScorePage::new(Vec::new(), &clf, "t <i>").unwrap();
     for i in 0..250 {
         let text = format!("resistance and talks {i}");
-        let p = clf.predict(&i.to_string(), &text, 3);
+        let (p, row) = clf.predict_with_row(&i.to_string(), &text, 3, &[]);
         let mut h = String::new();
-        document_html(&mut h, &clf, &p, &text, i + 1, None);
+        document_html(&mut h, &clf, &p, &row, &text, i + 1, None);
         page.add(&h).unwrap();
     }
     let html = String::from_utf8(page.finish(Some("2 skipped")).unwrap()).unwrap();
