@@ -193,6 +193,20 @@ impl Classifier {
         self.highlights(text, &row, &[k]).remove(0)
     }
 
+    /// The explanation of label `k` for a document's `row`, whether or not it is predicted.
+    pub fn explain_row(&self, row: &SparseRow, k: usize, top_terms: usize) -> LabelExplanation {
+        let logits = self.model.logits(&row.indices, &row.values);
+        let probs = self.model.probabilities_from_logits(&logits);
+        let scored = ScoredRow {
+            indices: &row.indices,
+            values: &row.values,
+            logits: &logits,
+            probabilities: &probs,
+        };
+        let threshold = self.thresholds.as_ref().map(|t| t[k]);
+        self.explainer().explain(&scored, k, threshold, top_terms)
+    }
+
     /// [`Classifier::highlight`] for each label of `ks`, from the document's `row` (as
     /// [`Classifier::predict_with_row`] gives it): the text is analysed once for all of them.
     pub fn highlights(&self, text: &str, row: &SparseRow, ks: &[usize]) -> Vec<Vec<Highlight>> {

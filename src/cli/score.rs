@@ -176,7 +176,8 @@ fn score_stream(
                     if !html {
                         return (clf.predict(&d.id, &d.text, a.top_terms), page);
                     }
-                    let (p, row) = clf.predict_with_row(&d.id, &d.text, a.top_terms, &[]);
+                    let (mut p, row) = clf.predict_with_row(&d.id, &d.text, a.top_terms, &[]);
+                    report::explain_runners_up(clf, &mut p, &row, a.top_terms);
                     report::document_html(&mut page, clf, &p, &row, &d.text, scored + i + 1, None);
                     (p, page)
                 })

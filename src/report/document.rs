@@ -140,10 +140,15 @@ pub fn document_html(
         })
         .collect();
     for (s, (_, e)) in switch.iter().enumerate() {
+        let not = if p.labels.contains(&e.label) {
+            ""
+        } else {
+            " <small>(not predicted)</small>"
+        };
         let _ = write!(
             out,
             "<input type=\"radio\" class=\"sw s{s}\" name=\"d{n}\" id=\"d{n}s{s}\"{}>\
-             <label class=\"sw\" for=\"d{n}s{s}\">{}</label>",
+             <label class=\"sw\" for=\"d{n}s{s}\">{}{not}</label>",
             if s == 0 { " checked" } else { "" },
             html_escape(&e.label)
         );
