@@ -138,10 +138,35 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// [`write_atomic`] for output produced piece by piece: `write` fills a buffered writer on the
 /// temporary file, which replaces `path` only when everything was written.
+///
+/// A symbolic link is followed: the file it names is replaced and the link stays. A path that is
+/// not a regular file (a device such as `/dev/null`, a FIFO) is written in place, never replaced.
+/// Temporary files of earlier runs that were killed (`.NAME.<pid>.tmp` whose process is gone) are
+/// removed.
 pub fn write_atomic_with(
     path: &Path,
     write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) -> Result<()> {
+    let target = follow_links(path);
+    match std::fs::metadata(&target) {
+        Ok(m) if m.is_dir() => {
+            return Err(Error::io(
+                path,
+                std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a folder"),
+            ))
+        }
+        Ok(m) if !m.is_file() => {
+            let result = (|| {
+                let f = std::fs::OpenOptions::new().write(true).open(&target)?;
+                let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+                write(&mut w)?;
+                w.flush()
+            })();
+            return result.map_err(|e| Error::io(path, e));
+        }
+        _ => {}
+    }
+    let path = target.as_path();
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -150,6 +175,7 @@ pub fn write_atomic_with(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "model".into());
+    remove_stale_temporaries(&dir, &name);
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&tmp)?);
@@ -163,6 +189,53 @@ pub fn write_atomic_with(
         return Err(Error::io(path, e));
     }
     Ok(())
+}
+
+/// `path` with its symbolic links followed (also to a file that does not exist yet).
+fn follow_links(path: &Path) -> std::path::PathBuf {
+    let mut p = path.to_path_buf();
+    // A bounded number of hops: a loop of links is left to the write to report.
+    for _ in 0..32 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => match std::fs::read_link(&p) {
+                Ok(next) => {
+                    p = match p.parent() {
+                        Some(parent) if next.is_relative() => parent.join(next),
+                        _ => next,
+                    }
+                }
+                Err(_) => break,
+            },
+            _ => break,
+        }
+    }
+    p
+}
+
+/// Remove `.NAME.<pid>.tmp` files in `dir` left by processes that no longer run (killed during a
+/// write). Only where `/proc` tells which processes run; errors are ignored (best effort).
+fn remove_stale_temporaries(dir: &Path, name: &str) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(file) = file.to_str() else { continue };
+        let Some(pid) = file
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Read a model file.

@@ -1458,3 +1458,105 @@ fn score_table_escapes_control_characters_in_ids() {
     assert!(!out.stdout.contains('\u{1b}'), "{:?}", out.stdout);
     assert!(out.stdout.contains("x\\u{1b}[2Jy"), "{}", out.stdout);
 }
+
+#[test]
+fn an_output_that_names_an_input_is_refused_and_the_input_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("train.jsonl");
+    std::fs::copy(demo_train(), &data).unwrap();
+    let before = std::fs::read(&data).unwrap();
+    let spelled_otherwise = dir.path().join(".").join("train.jsonl");
+    let out = fails(&["train", "--data", s(&data), "--out", s(&spelled_otherwise)]);
+    assert!(
+        out.stderr.contains("this is also an input"),
+        "{}",
+        out.stderr
+    );
+    let model = train(dir.path(), &data, "m.flm", &[]).0;
+    let model_bytes = std::fs::read(&model).unwrap();
+    for flag in ["--json", "--html"] {
+        fails(&[
+            "eval",
+            "--model",
+            s(&model),
+            "--data",
+            s(&data),
+            flag,
+            s(&model),
+        ]);
+    }
+    fails(&["score", "--model", s(&model), s(&data), "--out", s(&data)]);
+    fails(&["cv", "--data", s(&data), "--json", s(&data)]);
+    fails(&["compare", s(&data), "--by", "source", "--out", s(&data)]);
+    assert_eq!(
+        std::fs::read(&data).unwrap(),
+        before,
+        "the training data changed"
+    );
+    assert_eq!(
+        std::fs::read(&model).unwrap(),
+        model_bytes,
+        "the model changed"
+    );
+}
+
+#[test]
+fn outputs_follow_symlinks_keep_devices_and_clean_killed_runs_temporaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = demo_model(dir.path());
+    // A report written to a link replaces the file it names; the link stays a link.
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink("real.json", &link).unwrap();
+    eval(&model, &demo_test(), &["--json", s(&link)]);
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let real: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("real.json")).unwrap()).unwrap();
+    assert_eq!(real["n_documents"], 120);
+    // A device is written in place, never replaced by a regular file.
+    ok(&["train", "--data", s(&demo_train()), "--out", "/dev/null"]);
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata("/dev/null")
+        .unwrap()
+        .file_type()
+        .is_char_device());
+    // The temporary file of a killed run (its process is gone) is removed by the next write.
+    let stale = dir.path().join(".demo.flm.4194303.tmp");
+    std::fs::write(&stale, b"half a model").unwrap();
+    demo_model(dir.path());
+    assert!(!stale.exists(), "a stale temporary file was left");
+}
+
+#[test]
+fn a_dash_means_standard_output_for_every_written_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = demo_model(dir.path());
+    let json = eval(&model, &demo_test(), &["--json", "-"]);
+    let v: Value = serde_json::from_str(&json.stdout).expect("stdout is the JSON report alone");
+    assert_eq!(v["n_documents"], 120);
+    let cv = ok(&[
+        "cv",
+        "--data",
+        s(&demo_train()),
+        "--folds",
+        "3",
+        "--json",
+        "-",
+    ]);
+    let v: Value = serde_json::from_str(&cv.stdout).expect("stdout is the JSON alone");
+    assert_eq!(v["folds"], 3);
+    let html = ok(&[
+        "score",
+        "--model",
+        s(&model),
+        s(&demo_test()),
+        "--format",
+        "html",
+        "--out",
+        "-",
+    ]);
+    assert!(html.stdout.starts_with("<!DOCTYPE html>"));
+    assert!(!dir.path().join("-").exists() && !Path::new("-").exists());
+}

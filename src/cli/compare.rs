@@ -54,7 +54,7 @@ pub(super) struct CompareArgs {
     /// Output: table, json, csv (every compared term) or html (a page with the plot).
     #[arg(long, default_value = "table", value_parser = ["table", "json", "csv", "html"])]
     format: String,
-    /// Write the output here instead of standard output.
+    /// Write the output here instead of standard output (`-`: standard output).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Input layout of the PATHs: auto (by extension), jsonl or txt.
@@ -93,6 +93,11 @@ pub(super) fn run(a: CompareArgs) -> Result<()> {
         statistic: a.stat,
     };
     params.validate()?;
+    if let Some(out) = &a.out {
+        let mut inputs: Vec<&std::path::Path> = a.paths.iter().map(|p| p.as_path()).collect();
+        inputs.extend(a.model.as_deref());
+        check_not_input(out, &inputs)?;
+    }
     let classifier = a.model.as_deref().map(model::load).transpose()?;
     let analyzer = match &classifier {
         Some(clf) => clf.vectorizer.analyzer().clone(),
@@ -243,7 +248,7 @@ fn write_output(a: &CompareArgs, comparisons: &[Comparison]) -> Result<()> {
     if a.format == "csv" {
         let write =
             |w: &mut dyn std::io::Write| analysis::write_comparisons_csv(&a.by, comparisons, w);
-        return match &a.out {
+        return match a.out.as_deref().filter(|p| !is_stdout(p)) {
             Some(path) => {
                 model::write_atomic_with(path, |f| write(f))?;
                 eprintln!("written to {}", path.display());
@@ -293,7 +298,7 @@ fn write_output(a: &CompareArgs, comparisons: &[Comparison]) -> Result<()> {
         }
         _ => analysis::comparisons_text(&a.by, comparisons, a.top).into_bytes(),
     };
-    match &a.out {
+    match a.out.as_deref().filter(|p| !is_stdout(p)) {
         Some(path) => {
             model::write_atomic(path, &bytes)?;
             eprintln!("written to {}", path.display());

@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use super::args::*;
 use super::output::*;
-use framelens::model;
 
 #[derive(Args)]
 pub(super) struct CvArgs {
@@ -32,6 +31,11 @@ pub(super) struct CvArgs {
 /// `framelens cv`: read the data, cross-validate with the training options, print the summary.
 pub(super) fn run(a: CvArgs) -> Result<()> {
     let t0 = Instant::now();
+    if let Some(out) = &a.json {
+        let mut inputs = vec![a.data.as_path()];
+        inputs.extend(a.input.records.labels_file.as_deref());
+        check_not_input(out, &inputs)?;
+    }
     let params = a.options.params()?;
     let (docs, report) = read(&a.data, &a.input.options(true))?;
     let cv = params.cross_validate(&docs, a.folds, a.seed)?;
@@ -58,7 +62,10 @@ pub(super) fn run(a: CvArgs) -> Result<()> {
     );
     outln!(out);
     out.push_str(&cv.summary.to_string());
-    emit(&out)?;
+    // With `--json -`, standard output carries the JSON alone.
+    if !a.json.as_deref().is_some_and(is_stdout) {
+        emit(&out)?;
+    }
     report_skips(&report);
     if let Some(path) = &a.json {
         let v = serde_json::json!({
@@ -72,8 +79,13 @@ pub(super) fn run(a: CvArgs) -> Result<()> {
             "metrics": serde_json::to_value(&cv.summary)?["metrics"],
             "fold_reports": cv.reports,
         });
-        model::write_atomic(path, serde_json::to_string_pretty(&v)?.as_bytes())?;
-        eprintln!("cross-validation written to {}", path.display());
+        write_output(
+            path,
+            format!("{}\n", serde_json::to_string_pretty(&v)?).as_bytes(),
+        )?;
+        if !is_stdout(path) {
+            eprintln!("cross-validation written to {}", path.display());
+        }
     }
     eprintln!("  time        {:.2}s", t0.elapsed().as_secs_f64());
     Ok(())

@@ -18,10 +18,10 @@ pub(super) struct EvalArgs {
     /// Labelled test data.
     #[arg(long)]
     data: PathBuf,
-    /// Also write the report as JSON here.
+    /// Also write the report as JSON here (`-`: standard output, instead of the text report).
     #[arg(long)]
     json: Option<PathBuf>,
-    /// Also write the report as a self-contained HTML page here.
+    /// Also write the report as a self-contained HTML page here (`-`: standard output).
     #[arg(long)]
     html: Option<PathBuf>,
     #[command(flatten)]
@@ -29,6 +29,12 @@ pub(super) struct EvalArgs {
 }
 
 pub(super) fn run(a: EvalArgs) -> Result<()> {
+    let mut inputs = vec![a.model.as_path(), a.data.as_path()];
+    inputs.extend(a.input.records.labels_file.as_deref());
+    for out in a.json.iter().chain(&a.html) {
+        check_not_input(out, &inputs)?;
+    }
+    let to_stdout = a.json.iter().chain(&a.html).any(|p| is_stdout(p));
     let clf = model::load(&a.model)?;
     let (docs, read_report) = read(&a.data, &a.input.options(true))?;
     report_skips(&read_report);
@@ -36,11 +42,17 @@ pub(super) fn run(a: EvalArgs) -> Result<()> {
     let predicted = clf.predict_labels(&texts);
     let truth: Vec<Vec<String>> = docs.iter().map(|d| d.labels.clone()).collect();
     let report = eval::evaluate(&clf.labels, &truth, &predicted, clf.is_multi_label())?;
-    emit(&format!("{report}\n"))?;
+    // With `-` for --json or --html, standard output carries that alone.
+    if !to_stdout {
+        emit(&format!("{report}\n"))?;
+    }
     if let Some(path) = &a.json {
-        let json = serde_json::to_vec_pretty(&report)?;
-        model::write_atomic(path, &json)?;
-        eprintln!("report written to {}", path.display());
+        let mut json = serde_json::to_vec_pretty(&report)?;
+        json.push(b'\n');
+        write_output(path, &json)?;
+        if !is_stdout(path) {
+            eprintln!("report written to {}", path.display());
+        }
     }
     if let Some(path) = &a.html {
         let title = format!("framelens: {} on {}", a.model.display(), a.data.display());
@@ -59,8 +71,10 @@ pub(super) fn run(a: EvalArgs) -> Result<()> {
             })
             .collect();
         let extra = report::eval_sections(&report, &clf, &test, &predictions, 8)?;
-        model::write_atomic(path, report.to_html_with(&title, &extra).as_bytes())?;
-        eprintln!("HTML report written to {}", path.display());
+        write_output(path, report.to_html_with(&title, &extra).as_bytes())?;
+        if !is_stdout(path) {
+            eprintln!("HTML report written to {}", path.display());
+        }
     }
     Ok(())
 }

@@ -84,3 +84,45 @@ pub(super) fn prediction_json(clf: &Classifier, p: &Prediction) -> serde_json::V
     }
     v
 }
+
+/// Refuse an output path that names one of the inputs (the same file, however it is spelled: a
+/// link, `./x`...), before any work: writing it would replace the input.
+pub(super) fn check_not_input(out: &Path, inputs: &[&Path]) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(o) = std::fs::metadata(out) else {
+        return Ok(());
+    };
+    if !o.is_file() {
+        return Ok(());
+    }
+    for input in inputs {
+        if let Ok(i) = std::fs::metadata(input) {
+            if i.dev() == o.dev() && i.ino() == o.ino() {
+                anyhow::bail!(
+                    "{}: this is also an input ({}); write the output to another file",
+                    out.display(),
+                    input.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether an output path means standard output (`-`).
+pub(super) fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Write `bytes` to `path` (atomically), or to standard output when `path` is `-`.
+pub(super) fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
+    if is_stdout(path) {
+        let mut out = std::io::stdout().lock();
+        return match out.write_all(bytes).and_then(|_| out.flush()) {
+            Ok(()) => Ok(()),
+            Err(e) => handle_write_error(e),
+        };
+    }
+    framelens::model::write_atomic(path, bytes)?;
+    Ok(())
+}

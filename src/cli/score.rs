@@ -1,6 +1,6 @@
 //! `framelens score`: score and explain documents as a stream (JSON lines or a table).
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
@@ -28,7 +28,8 @@ pub(super) struct ScoreArgs {
     /// with every document's words highlighted by their contributions; best with --out).
     #[arg(long, visible_alias = "output", default_value = "json", value_parser = ["json", "table", "html"])]
     format: String,
-    /// Write the output to this file (replaced only once complete) instead of standard output.
+    /// Write the output to this file (replaced only once complete) instead of standard output
+    /// (`-`: standard output).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Input layout of the PATHs: auto (by extension), jsonl or txt.
@@ -39,6 +40,11 @@ pub(super) struct ScoreArgs {
 }
 
 pub(super) fn run(a: ScoreArgs) -> Result<()> {
+    if let Some(out) = &a.out {
+        let mut inputs: Vec<&std::path::Path> = a.paths.iter().map(|p| p.as_path()).collect();
+        inputs.push(&a.model);
+        check_not_input(out, &inputs)?;
+    }
     let clf = model::load(&a.model)?;
     let (tx, rx) = mpsc::sync_channel::<framelens::Result<Document>>(4096);
     let paths = a.paths.clone();
@@ -50,43 +56,42 @@ pub(super) fn run(a: ScoreArgs) -> Result<()> {
         dataset::stream_documents(&paths, &opts, stdin, |item| tx.send(item).is_ok());
     });
 
-    let (sink, temp): (Box<dyn Write>, Option<PathBuf>) = match &a.out {
+    let (scored, errors, first_error) = match a.out.as_deref().filter(|p| !is_stdout(p)) {
+        // A file: written through a temporary file that replaces it only when complete (a stop
+        // on a bad record leaves the old file, or none).
         Some(path) => {
-            let temp = temp_path(path);
-            let file = std::fs::File::create(&temp)
-                .with_context(|| format!("creating {}", temp.display()))?;
-            (
-                Box::new(std::io::BufWriter::with_capacity(1 << 16, file)),
-                Some(temp),
-            )
+            let mut outcome = None;
+            let written = model::write_atomic_with(path, |f| {
+                let result = score_stream(&a, &clf, rx, Box::new(f))?;
+                let stopped = result.2.is_some();
+                outcome = Some(result);
+                if stopped {
+                    return Err(std::io::Error::other("stopped on a bad record"));
+                }
+                Ok(())
+            });
+            let _ = reader.join();
+            match (outcome, written) {
+                (Some(o), Ok(())) => {
+                    eprintln!("written to {}", path.display());
+                    o
+                }
+                (Some(o), Err(_)) if o.2.is_some() => o,
+                (_, Err(e)) => return Err(e.into()),
+                // (write_atomic_with always runs the closure before it succeeds.)
+                (None, Ok(())) => (0, 0, None),
+            }
         }
-        None => (
-            Box::new(std::io::BufWriter::with_capacity(
-                1 << 16,
-                std::io::stdout().lock(),
-            )),
-            None,
-        ),
+        None => {
+            let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            let result = score_stream(&a, &clf, rx, Box::new(out));
+            let _ = reader.join();
+            match result {
+                Ok(o) => o,
+                Err(e) => return handle_write_error(e),
+            }
+        }
     };
-    let result = score_stream(&a, &clf, rx, sink);
-    let _ = reader.join();
-    let (scored, errors, first_error) = match (result, &temp) {
-        (Ok(r), _) => r,
-        (Err(e), Some(t)) => {
-            let _ = std::fs::remove_file(t);
-            return Err(e.into());
-        }
-        (Err(e), None) => return handle_write_error(e),
-    };
-    if let (Some(t), Some(path)) = (&temp, &a.out) {
-        // Only complete output replaces the file; a stop on a bad record leaves none.
-        if first_error.is_some() {
-            let _ = std::fs::remove_file(t);
-        } else {
-            std::fs::rename(t, path).with_context(|| format!("writing {}", path.display()))?;
-            eprintln!("written to {}", path.display());
-        }
-    }
     if let Some(e) = first_error {
         return Err(anyhow::Error::new(e).context(format!(
             "stopped after {scored} document(s); use --skip-invalid to skip bad records"
@@ -98,29 +103,20 @@ pub(super) fn run(a: ScoreArgs) -> Result<()> {
     Ok(())
 }
 
-/// A temporary name next to `path`, for writing it whole before it replaces the file.
-fn temp_path(path: &std::path::Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
-}
-
 /// Where scored documents go.
-enum Output {
-    Lines(Box<dyn Write>),
-    Html(ScorePage<Box<dyn Write>>),
+enum Output<'a> {
+    Lines(Box<dyn Write + 'a>),
+    Html(ScorePage<Box<dyn Write + 'a>>),
 }
 
 /// Score the documents arriving on `rx` into `sink`, batch by batch. Returns the documents
 /// scored, the records skipped and the first bad record (which ends the stream unless
 /// --skip-invalid); an error only when writing fails.
-fn score_stream(
+fn score_stream<'a>(
     a: &ScoreArgs,
     clf: &framelens::Classifier,
     rx: mpsc::Receiver<framelens::Result<Document>>,
-    sink: Box<dyn Write>,
+    sink: Box<dyn Write + 'a>,
 ) -> std::io::Result<(usize, usize, Option<framelens::Error>)> {
     let table = a.format == "table";
     let mut out = if a.format == "html" {
