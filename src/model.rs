@@ -493,6 +493,47 @@ mod tests {
         assert!(source.to_string().contains("finite"), "{source}");
     }
 
+    /// Bytes of `clf` with a valid checksum, whatever its content.
+    fn bytes_of(clf: &Classifier) -> Vec<u8> {
+        to_bytes(clf).unwrap()
+    }
+
+    #[test]
+    fn degenerate_or_overflowing_models_are_refused_even_with_a_valid_checksum() {
+        // No label: scoring would index an empty list.
+        let mut none = trained();
+        none.labels.clear();
+        none.model = LogisticModel {
+            kind: ModelKind::OneVsRest,
+            n_features: none.model.n_features,
+            n_labels: 0,
+            weights: Vec::new(),
+            bias: Vec::new(),
+        };
+        none.thresholds = Some(Vec::new());
+        let err = from_bytes(&bytes_of(&none), "x").unwrap_err();
+        let Error::InvalidModelFile { source, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert!(source.to_string().contains("no label"), "{source}");
+        // Finite but enormous weights or biases would give infinite logits and null
+        // probabilities.
+        for (weight, bias) in [(1e300, 0.0), (0.0, -1e300), (1e200, 1.0)] {
+            let mut huge = trained();
+            huge.model.weights[0] = weight;
+            huge.model.bias[0] = bias;
+            let err = from_bytes(&bytes_of(&huge), "x").unwrap_err();
+            let Error::InvalidModelFile { source, .. } = &err else {
+                panic!("{err:?}")
+            };
+            assert!(source.to_string().contains("would not be finite"), "{source}");
+        }
+        // A large but harmless weight still loads.
+        let mut big = trained();
+        big.model.weights[0] = 1e6;
+        assert!(from_bytes(&bytes_of(&big), "x").is_ok());
+    }
+
     #[test]
     fn save_is_atomic_and_leaves_no_temp_file() {
         let dir = tempfile::tempdir().unwrap();

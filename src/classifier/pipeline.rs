@@ -155,9 +155,36 @@ impl Classifier {
         if self.model.n_labels != self.labels.len() {
             return fail("weights and labels differ in number");
         }
+        if self.labels.is_empty() {
+            return fail("the model has no label");
+        }
+        if self.labels.iter().any(|l| l.is_empty()) {
+            return fail("a label is empty");
+        }
         let mut seen = std::collections::HashSet::new();
         if !self.labels.iter().all(|l| seen.insert(l)) {
             return fail("labels are not unique");
+        }
+        // Every score must stay finite: a logit is the bias plus Σ tf-idf × weight, and a tf-idf
+        // value is at most tf × idf. With |bias| and every |weight| × idf at most SCORE_BOUND, a
+        // document would need about 10^150 terms to overflow.
+        const SCORE_BOUND: f64 = 1e150;
+        if let Some(b) = self.model.bias.iter().find(|b| b.abs() > SCORE_BOUND) {
+            return Err(Error::inconsistent(format!(
+                "bias {b:e} is beyond ±{SCORE_BOUND:e}: scores would not be finite"
+            )));
+        }
+        let idf = self.vectorizer.idf();
+        for (j, idf_j) in idf.iter().enumerate() {
+            for k in 0..self.model.n_labels {
+                let w = self.model.weight(j, k);
+                if (w * idf_j).abs() > SCORE_BOUND {
+                    return Err(Error::inconsistent(format!(
+                        "weight {w:e} × idf {idf_j:e} of term {:?} is beyond ±{SCORE_BOUND:e}: scores would not be finite",
+                        self.vectorizer.vocabulary()[j]
+                    )));
+                }
+            }
         }
         match (&self.thresholds, self.model.kind) {
             (Some(t), ModelKind::OneVsRest) if t.len() == self.labels.len() => {
