@@ -526,7 +526,10 @@ mod tests {
             let Error::InvalidModelFile { source, .. } = &err else {
                 panic!("{err:?}")
             };
-            assert!(source.to_string().contains("would not be finite"), "{source}");
+            assert!(
+                source.to_string().contains("would not be finite"),
+                "{source}"
+            );
         }
         // A large but harmless weight still loads.
         let mut big = trained();

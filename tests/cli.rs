@@ -1560,3 +1560,33 @@ fn a_dash_means_standard_output_for_every_written_file() {
     assert!(html.stdout.starts_with("<!DOCTYPE html>"));
     assert!(!dir.path().join("-").exists() && !Path::new("-").exists());
 }
+
+#[test]
+fn csv_crlf_line_numbers_duplicate_columns_number_labels_and_empty_texts() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let cases = [
+        // CR LF files: the bad row is on line 7, as in an LF file.
+        ("crlf.csv", "id,text,labels\r\n1,war,x\r\n2,peace,y\r\n3,a,x\r\n4,b,y\r\n5,c,x\r\n6,d,e,f\r\n", "crlf.csv:7:"),
+        ("lf.csv", "id,text,labels\n1,war,x\n2,peace,y\n3,a,x\n4,b,y\n5,c,x\n6,d,e,f\n", "lf.csv:7:"),
+        ("dup.csv", "id,text,text,labels\n1,war,w,x\n", "dup.csv:1: field `text`: the header names this column twice"),
+        ("empty.csv", "id,text,labels\n1,war,x\n2, ,y\n", "empty.csv:3: field `text`: empty"),
+        ("number.jsonl", "{\"text\": \"war\", \"labels\": [\"x\"]}\n{\"text\": \"peace\", \"labels\": 5}\n", "number.jsonl:2: field `labels`: expected a list of strings or a string, found a number"),
+        ("empty.jsonl", "{\"text\": \"war\", \"labels\": [\"x\"]}\n{\"text\": \"\", \"labels\": [\"y\"]}\n", "empty.jsonl:2: field `text`: empty"),
+    ];
+    for (name, text, expected) in cases {
+        let path = write(name, text);
+        let out = fails(&[
+            "train",
+            "--data",
+            s(&path),
+            "--out",
+            s(&dir.path().join("m.flm")),
+        ]);
+        assert!(out.stderr.contains(expected), "{name}: {}", out.stderr);
+    }
+}

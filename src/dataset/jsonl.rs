@@ -270,6 +270,13 @@ pub(super) fn json_document(
     // Everything is validated on the intact object (so error messages list all its fields), then
     // the text is moved out rather than copied.
     match object.get(&fields.text) {
+        // An empty text teaches and tests nothing; scoring still accepts it (and flags it).
+        Some(Value::String(t)) if fields.labels_required && t.trim().is_empty() => {
+            return Err((
+                fields.text.clone(),
+                "empty: a labelled document needs text".to_string(),
+            ))
+        }
         Some(Value::String(_)) => {}
         Some(other) => {
             return Err((
@@ -361,9 +368,9 @@ pub(super) fn json_document(
 
 pub(super) fn json_labels(value: &Value) -> std::result::Result<Vec<String>, String> {
     let mut labels = Vec::new();
+    // Labels are strings: a number is refused rather than silently turned into one (write "5").
     let one = |value: &Value| match value {
         Value::String(s) => Ok(s.clone()),
-        Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
         other => Err(json_type_name(other)),
     };
     match value {

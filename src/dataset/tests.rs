@@ -221,12 +221,20 @@ fn jsonl_label_rules() {
         let err = one(line, &opts).unwrap_err().to_string();
         assert!(err.contains(expected), "{line}: {err}");
     }
-    assert_eq!(
-        one(r#"{"text": "a", "labels": [3, "3"]}"#, &opts)
-            .unwrap()
-            .labels,
-        ["3"]
-    );
+    // Numbers are not labels (the data README says so): write "5".
+    for line in [
+        r#"{"text": "a", "labels": 5}"#,
+        r#"{"text": "a", "labels": [3, "3"]}"#,
+    ] {
+        let err = one(line, &opts).unwrap_err().to_string();
+        assert!(err.contains("a number"), "{line}: {err}");
+    }
+    // An empty text is a bad labelled record; scoring accepts it.
+    let err = one(r#"{"text": " ", "labels": ["x"]}"#, &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("field `text`: empty"), "{err}");
+    assert!(one(r#"{"text": ""}"#, &scoring()).is_ok());
 }
 
 #[test]
