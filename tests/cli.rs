@@ -1590,3 +1590,33 @@ fn csv_crlf_line_numbers_duplicate_columns_number_labels_and_empty_texts() {
         assert!(out.stderr.contains(expected), "{name}: {}", out.stderr);
     }
 }
+
+#[test]
+fn a_fifo_in_a_folder_is_an_error_not_a_hang_and_threads_are_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("docs");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("a.txt"), "Ceasefire talks resumed.").unwrap();
+    let fifo = folder.join("b.txt");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let model = repo("models/demo.flm");
+    let start = std::time::Instant::now();
+    let out = fails(&["score", "--model", s(&model), s(&folder)]);
+    assert!(out.stderr.contains("not a regular file"), "{}", out.stderr);
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    let out = ok(&[
+        "--threads",
+        "100000",
+        "score",
+        "--model",
+        s(&model),
+        s(&folder.join("a.txt")),
+    ]);
+    assert!(
+        out.stderr.contains("--threads 100000: using"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(json_lines(&out.stdout).len(), 1);
+}

@@ -51,8 +51,17 @@ enum Command {
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     if let Some(n) = cli.threads {
+        // The work is computation: threads beyond the cores only add switching (and thousands of
+        // them take minutes to start), so the count is capped at the cores, and said so.
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        let n = if n > cores {
+            eprintln!("--threads {n}: using {cores}, the cores available");
+            cores
+        } else {
+            n.max(1)
+        };
         rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
+            .num_threads(n)
             .build_global()
             .context("setting up the thread pool")?;
     }

@@ -80,5 +80,16 @@ fn files_of(path: &Path) -> Result<Vec<PathBuf>> {
         .filter(|p| p.extension().is_some_and(|e| e == "txt"))
         .collect();
     files.sort();
+    // In a folder, only regular files (links to them included) are documents: reading a FIFO
+    // named like one would wait forever for a writer.
+    if let Some(odd) = files.iter().find(|f| !f.is_file()) {
+        return Err(Error::io(
+            odd,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file (a FIFO, device or socket) in a folder of documents",
+            ),
+        ));
+    }
     Ok(files)
 }
