@@ -1620,3 +1620,51 @@ fn a_fifo_in_a_folder_is_an_error_not_a_hang_and_threads_are_capped() {
     );
     assert_eq!(json_lines(&out.stdout).len(), 1);
 }
+
+#[test]
+fn a_folder_inside_a_label_folder_is_an_error_and_repeated_ids_are_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("corpus");
+    std::fs::create_dir_all(root.join("war/more")).unwrap();
+    std::fs::create_dir_all(root.join("peace")).unwrap();
+    std::fs::write(root.join("war/a.txt"), "war and siege").unwrap();
+    std::fs::write(root.join("war/more/b.txt"), "more war").unwrap();
+    std::fs::write(root.join("peace/c.txt"), "peace talks").unwrap();
+    let model = dir.path().join("m.flm");
+    let out = fails(&[
+        "train",
+        "--data",
+        s(&root),
+        "--out",
+        s(&model),
+        "--min-df",
+        "1",
+    ]);
+    assert!(
+        out.stderr
+            .contains("is a folder inside the label folder `war`"),
+        "{}",
+        out.stderr
+    );
+
+    let data = dir.path().join("dup.jsonl");
+    let lines: Vec<String> = (0..3)
+        .flat_map(|i| {
+            [
+                format!(r#"{{"id": "same", "text": "war and siege {i}", "labels": ["war"]}}"#),
+                format!(r#"{{"id": "p{i}", "text": "peace talks {i}", "labels": ["peace"]}}"#),
+            ]
+        })
+        .collect();
+    std::fs::write(&data, lines.join("\n") + "\n").unwrap();
+    let out = ok(&[
+        "train",
+        "--data",
+        s(&data),
+        "--out",
+        s(&model),
+        "--min-df",
+        "1",
+    ]);
+    assert!(out.stderr.contains("\"same\" (3 times)"), "{}", out.stderr);
+}

@@ -9,7 +9,33 @@ use framelens::dataset::{self, ReadOptions, ReadReport};
 use framelens::{Classifier, Document, Prediction};
 
 pub(super) fn read(path: &Path, opts: &ReadOptions) -> Result<(Vec<Document>, ReadReport)> {
-    Ok(dataset::read_documents(path, opts)?)
+    let (docs, report) = dataset::read_documents(path, opts)?;
+    warn_duplicate_ids(&docs);
+    Ok((docs, report))
+}
+
+/// Documents are named by their ids in reports and galleries: ids used more than once are said.
+fn warn_duplicate_ids(docs: &[Document]) {
+    let mut seen = std::collections::HashMap::<&str, usize>::new();
+    for d in docs {
+        *seen.entry(d.id.as_str()).or_insert(0) += 1;
+    }
+    let mut repeated: Vec<(&str, usize)> = seen.into_iter().filter(|(_, n)| *n > 1).collect();
+    if repeated.is_empty() {
+        return;
+    }
+    repeated.sort();
+    let extra: usize = repeated.iter().map(|(_, n)| n - 1).sum();
+    let examples: Vec<String> = repeated
+        .iter()
+        .take(3)
+        .map(|(id, n)| format!("\"{}\" ({n} times)", framelens::report::printable(id)))
+        .collect();
+    eprintln!(
+        "warning: {} id(s) are used by more than one document ({extra} repeat(s)), e.g. {}",
+        repeated.len(),
+        examples.join(", ")
+    );
 }
 
 pub(super) fn report_skips(report: &ReadReport) {

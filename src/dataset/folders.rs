@@ -19,6 +19,17 @@ pub(super) fn read_label_folders(
         if entry.is_dir() {
             let label = name.trim().to_string();
             for file in visible_entries(&entry)? {
+                if file.is_dir() {
+                    // Its files would be left out without a word: say so instead.
+                    return Err(Error::FormatMismatch {
+                        format: "dir".to_string(),
+                        reason: format!(
+                            "{} is a folder inside the label folder `{name}`; a label folder holds \
+                             .txt files only (move the files up into it)",
+                            file.display()
+                        ),
+                    });
+                }
                 if !is_txt_file(&file) {
                     continue;
                 }
