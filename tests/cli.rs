@@ -1668,3 +1668,36 @@ fn a_folder_inside_a_label_folder_is_an_error_and_repeated_ids_are_said() {
     ]);
     assert!(out.stderr.contains("\"same\" (3 times)"), "{}", out.stderr);
 }
+
+#[test]
+fn a_forced_label_is_marked_in_json_lines() {
+    let model = repo("models/demo.flm");
+    let out = ok(&[
+        "score",
+        "--model",
+        s(&model),
+        s(&demo_test()),
+        "--top-terms",
+        "1",
+    ]);
+    let lines = json_lines(&out.stdout);
+    let mut forced = 0;
+    for p in &lines {
+        let labels = p["labels"].as_array().unwrap();
+        let below = labels.iter().all(|l| {
+            let l = l.as_str().unwrap();
+            f(&p["probabilities"][l]) < f(&p["explanation"][l]["threshold"])
+        });
+        let is_forced = labels.len() == 1 && below;
+        assert_eq!(
+            p.get("forced") == Some(&Value::Bool(true)),
+            is_forced,
+            "{p}"
+        );
+        forced += usize::from(is_forced);
+    }
+    assert!(
+        forced > 0,
+        "the demo test set has forced labels (demo-test-0001)"
+    );
+}

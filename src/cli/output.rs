@@ -108,6 +108,15 @@ pub(super) fn prediction_json(clf: &Classifier, p: &Prediction) -> serde_json::V
     if clf.is_multi_label() {
         v["multi_label"] = serde_json::json!(true);
     }
+    // No label reached its threshold and the most probable one was taken: say so.
+    if let (Some(t), [label]) = (&clf.thresholds, p.labels.as_slice()) {
+        let k = clf.labels.iter().position(|l| l == label);
+        if let Some(k) = k {
+            if p.probabilities[k].1 < t[k] {
+                v["forced"] = serde_json::json!(true);
+            }
+        }
+    }
     v
 }
 
