@@ -1701,3 +1701,21 @@ fn a_forced_label_is_marked_in_json_lines() {
         "the demo test set has forced labels (demo-test-0001)"
     );
 }
+
+#[test]
+fn a_missing_input_is_not_a_bad_record() {
+    // Neither the --skip-invalid hint nor --skip-invalid applies to a file that is not there.
+    let model = repo("models/demo.flm");
+    for extra in [&[][..], &["--skip-invalid"][..]] {
+        let mut args = vec!["score", "--model", s(&model), "/nonexistent/input.jsonl"];
+        args.extend_from_slice(extra);
+        let out = fails(&args);
+        assert!(
+            out.stderr
+                .contains("/nonexistent/input.jsonl: No such file"),
+            "{}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("--skip-invalid"), "{}", out.stderr);
+    }
+}

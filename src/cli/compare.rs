@@ -140,7 +140,7 @@ pub(super) fn run(a: CompareArgs) -> Result<()> {
         while batch.len() < BATCH {
             match rx.recv() {
                 Ok(Ok(d)) => batch.push(d),
-                Ok(Err(e)) if a.records.skip_invalid => {
+                Ok(Err(e)) if a.records.skip_invalid && skippable(&e) => {
                     skipped.invalid += 1;
                     progress.suspend(|| eprintln!("skipped: {e:#}"));
                 }
@@ -164,9 +164,7 @@ pub(super) fn run(a: CompareArgs) -> Result<()> {
     drop(rx);
     let _ = reader.join();
     if let Some(e) = failure {
-        return Err(anyhow::Error::new(e).context(format!(
-            "stopped after {read} document(s); use --skip-invalid to skip bad records"
-        )));
+        return Err(stopped(e, read));
     }
     report(&a, read, &skipped, counter.documents());
     if counter.documents() == 0 && read > 0 && skipped.no_field == read {

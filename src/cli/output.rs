@@ -161,3 +161,23 @@ pub(super) fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
     framelens::model::write_atomic(path, bytes)?;
     Ok(())
 }
+
+/// A bad record (JSON, CSV, UTF-8...) may be skipped with --skip-invalid; a missing file or an
+/// unreadable format may not.
+pub(super) fn skippable(e: &framelens::Error) -> bool {
+    matches!(e, framelens::Error::BadRecord { .. })
+}
+
+/// The error that stopped a stream of documents after `done` of them, with the --skip-invalid
+/// hint only where skipping would have helped.
+pub(super) fn stopped(e: framelens::Error, done: u64) -> anyhow::Error {
+    let hint = if skippable(&e) {
+        "; use --skip-invalid to skip bad records"
+    } else {
+        ""
+    };
+    if done == 0 && !skippable(&e) {
+        return anyhow::Error::new(e);
+    }
+    anyhow::Error::new(e).context(format!("stopped after {done} document(s){hint}"))
+}

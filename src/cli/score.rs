@@ -93,9 +93,7 @@ pub(super) fn run(a: ScoreArgs) -> Result<()> {
         }
     };
     if let Some(e) = first_error {
-        return Err(anyhow::Error::new(e).context(format!(
-            "stopped after {scored} document(s); use --skip-invalid to skip bad records"
-        )));
+        return Err(stopped(e, scored as u64));
     }
     if errors > 0 {
         eprintln!("framelens score: {scored} scored, {errors} skipped");
@@ -152,7 +150,7 @@ fn score_stream<'a>(
         for item in batch {
             match item {
                 Ok(d) => docs.push(d),
-                Err(e) if a.records.skip_invalid => {
+                Err(e) if a.records.skip_invalid && skippable(&e) => {
                     errors += 1;
                     eprintln!("skipped: {e:#}");
                 }
