@@ -5,13 +5,12 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::path::PathBuf;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use super::args::*;
 use super::output::*;
 use framelens::analysis::{self, CompareParams, Comparison, Groups, Statistic, TermCounter};
-use framelens::dataset::{self, InputFormat};
+use framelens::dataset::InputFormat;
 use framelens::text::Analyzer;
 use framelens::{model, Classifier, Document};
 
@@ -113,15 +112,11 @@ pub(super) fn run(a: CompareArgs) -> Result<()> {
     }
     let predicted = if a.gold { None } else { classifier.as_ref() };
 
-    let (tx, rx) = mpsc::sync_channel::<framelens::Result<Document>>(BATCH * 2);
-    let paths = a.paths.clone();
-    let opts = a.records.options(a.input_format, false);
-    let reader = std::thread::spawn(move || {
-        let stdin = || -> Box<dyn std::io::BufRead + Send> {
-            Box::new(std::io::BufReader::new(std::io::stdin()))
-        };
-        dataset::stream_documents(&paths, &opts, stdin, |item| tx.send(item).is_ok());
-    });
+    let (rx, reader) = spawn_reader(
+        &a.paths,
+        a.records.options(a.input_format, false),
+        BATCH * 2,
+    );
     let progress = ProgressBar::new_spinner();
     progress.set_style(
         ProgressStyle::with_template("{spinner} {human_pos} documents read ({per_sec}) {msg}")

@@ -181,3 +181,25 @@ pub(super) fn stopped(e: framelens::Error, done: u64) -> anyhow::Error {
     }
     anyhow::Error::new(e).context(format!("stopped after {done} document(s){hint}"))
 }
+
+/// Stream the documents of `paths` (none or `-`: JSONL on standard input) on a thread of their
+/// own, into a channel of `capacity` documents: reading overlaps scoring. Join the handle once
+/// the receiver is dropped.
+pub(super) fn spawn_reader(
+    paths: &[std::path::PathBuf],
+    opts: ReadOptions,
+    capacity: usize,
+) -> (
+    std::sync::mpsc::Receiver<framelens::Result<Document>>,
+    std::thread::JoinHandle<()>,
+) {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<framelens::Result<Document>>(capacity);
+    let paths = paths.to_vec();
+    let reader = std::thread::spawn(move || {
+        let stdin = || -> Box<dyn std::io::BufRead + Send> {
+            Box::new(std::io::BufReader::new(std::io::stdin()))
+        };
+        dataset::stream_documents(&paths, &opts, stdin, |item| tx.send(item).is_ok());
+    });
+    (rx, reader)
+}

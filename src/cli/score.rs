@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use super::args::*;
 use super::output::*;
-use framelens::dataset::{self, InputFormat};
+use framelens::dataset::InputFormat;
 use framelens::report::{self, ScorePage};
 use framelens::Document;
 use framelens::{model, Prediction};
@@ -46,15 +46,7 @@ pub(super) fn run(a: ScoreArgs) -> Result<()> {
         check_not_input(out, &inputs)?;
     }
     let clf = model::load(&a.model)?;
-    let (tx, rx) = mpsc::sync_channel::<framelens::Result<Document>>(4096);
-    let paths = a.paths.clone();
-    let opts = a.records.options(a.input_format, false);
-    let reader = std::thread::spawn(move || {
-        let stdin = || -> Box<dyn std::io::BufRead + Send> {
-            Box::new(std::io::BufReader::new(std::io::stdin()))
-        };
-        dataset::stream_documents(&paths, &opts, stdin, |item| tx.send(item).is_ok());
-    });
+    let (rx, reader) = spawn_reader(&a.paths, a.records.options(a.input_format, false), 4096);
 
     let (scored, errors, first_error) = match a.out.as_deref().filter(|p| !is_stdout(p)) {
         // A file: written through a temporary file that replaces it only when complete (a stop
