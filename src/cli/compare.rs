@@ -171,7 +171,7 @@ pub(super) fn run(a: CompareArgs) -> Result<()> {
         .into());
     }
     let comparisons = counter.compare(&a.by, &params)?;
-    write_output(&a, &comparisons)
+    write_comparisons(&a, &comparisons)
 }
 
 /// The records of a batch that the comparison uses, each as its text and its values of the
@@ -236,7 +236,7 @@ fn report(a: &CompareArgs, read: u64, skipped: &Skipped, used: u64) {
     }
 }
 
-fn write_output(a: &CompareArgs, comparisons: &[Comparison]) -> Result<()> {
+fn write_comparisons(a: &CompareArgs, comparisons: &[Comparison]) -> Result<()> {
     // CSV holds every compared term and can be large: it is written as it is made.
     if a.format == "csv" {
         let write =
@@ -291,12 +291,10 @@ fn write_output(a: &CompareArgs, comparisons: &[Comparison]) -> Result<()> {
         }
         _ => analysis::comparisons_text(&a.by, comparisons, a.top).into_bytes(),
     };
-    match a.out.as_deref().filter(|p| !is_stdout(p)) {
-        Some(path) => {
-            model::write_atomic(path, &bytes)?;
-            eprintln!("written to {}", path.display());
-            Ok(())
-        }
-        None => emit(&String::from_utf8_lossy(&bytes)),
+    let path = a.out.as_deref().unwrap_or(std::path::Path::new("-"));
+    write_output(path, &bytes)?;
+    if !is_stdout(path) {
+        eprintln!("written to {}", path.display());
     }
+    Ok(())
 }
