@@ -38,8 +38,21 @@ pub(super) fn run(a: EvalArgs) -> Result<()> {
     let clf = model::load(&a.model)?;
     let (docs, read_report) = read(&a.data, &a.input.options(true))?;
     report_skips(&read_report);
-    let texts: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
-    let predicted = clf.predict_labels(&texts);
+    // The HTML report's gallery needs every prediction in full; its labels then serve the report
+    // too, so no document is scored twice.
+    let predictions: Option<Vec<framelens::Prediction>> = a.html.as_ref().map(|_| {
+        use rayon::prelude::*;
+        docs.par_iter()
+            .map(|d| clf.predict(&d.id, &d.text, 8))
+            .collect()
+    });
+    let predicted: Vec<Vec<String>> = match &predictions {
+        Some(ps) => ps.iter().map(|p| p.labels.clone()).collect(),
+        None => {
+            let texts: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
+            clf.predict_labels(&texts)
+        }
+    };
     let truth: Vec<Vec<String>> = docs.iter().map(|d| d.labels.clone()).collect();
     let report = eval::evaluate(&clf.labels, &truth, &predicted, clf.is_multi_label())?;
     // With `-` for --json or --html, standard output carries that alone.
@@ -54,14 +67,8 @@ pub(super) fn run(a: EvalArgs) -> Result<()> {
             eprintln!("report written to {}", path.display());
         }
     }
-    if let Some(path) = &a.html {
+    if let (Some(path), Some(predictions)) = (&a.html, &predictions) {
         let title = format!("framelens: {} on {}", a.model.display(), a.data.display());
-        let predictions: Vec<framelens::Prediction> = {
-            use rayon::prelude::*;
-            docs.par_iter()
-                .map(|d| clf.predict(&d.id, &d.text, 8))
-                .collect()
-        };
         let test: Vec<TestDocument> = docs
             .iter()
             .map(|d| TestDocument {
@@ -70,7 +77,7 @@ pub(super) fn run(a: EvalArgs) -> Result<()> {
                 gold: &d.labels,
             })
             .collect();
-        let extra = report::eval_sections(&report, &clf, &test, &predictions, 8)?;
+        let extra = report::eval_sections(&report, &clf, &test, predictions, 8)?;
         write_output(path, report.to_html_with(&title, &extra).as_bytes())?;
         if !is_stdout(path) {
             eprintln!("HTML report written to {}", path.display());
