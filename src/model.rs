@@ -247,10 +247,24 @@ pub fn load(path: &Path) -> Result<Classifier> {
 /// Read only the header of a model file (cheap: used by `inspect`).
 pub fn load_header(path: &Path) -> Result<(u32, ModelHeader)> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let name = path.display().to_string();
-    let mut r = Reader::new(&bytes, &name);
+    header_from_bytes(&bytes, &path.display().to_string())
+}
+
+/// The format version and header of model bytes (not checked further: [`from_bytes`] does that).
+pub fn header_from_bytes(bytes: &[u8], name: &str) -> Result<(u32, ModelHeader)> {
+    let mut r = Reader::new(bytes, name);
     let version = r.preamble()?;
     Ok((version, r.header()?))
+}
+
+/// A model file read once: the classifier, with the file's format version and header (what
+/// `inspect` shows besides the classifier).
+pub fn load_with_header(path: &Path) -> Result<(Classifier, u32, ModelHeader)> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let name = path.display().to_string();
+    let clf = from_bytes(&bytes, &name)?;
+    let (version, header) = header_from_bytes(&bytes, &name)?;
+    Ok((clf, version, header))
 }
 
 /// Parse model bytes; `name` is used in error messages.

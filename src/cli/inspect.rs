@@ -2,11 +2,12 @@
 
 use anyhow::Result;
 use clap::Args;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::output::*;
 use framelens::explain::top_weights;
-use framelens::{model, Classifier};
+use framelens::model::{self, ModelHeader};
+use framelens::Classifier;
 
 #[derive(Args)]
 pub(super) struct InspectArgs {
@@ -24,11 +25,11 @@ pub(super) struct InspectArgs {
 /// What `inspect --json` prints (and `serve` answers on `GET /v1/model`): the format, settings,
 /// training summary and, per label, its bias, threshold and `top_terms` top terms each way.
 pub(super) fn model_json(
-    path: &Path,
     clf: &Classifier,
+    version: u32,
+    header: &ModelHeader,
     top_terms: usize,
 ) -> Result<serde_json::Value> {
-    let (version, header) = model::load_header(path)?;
     let vocab = clf.vectorizer.vocabulary();
     let labels: Vec<serde_json::Value> = clf
         .labels
@@ -57,12 +58,11 @@ pub(super) fn model_json(
 }
 
 pub(super) fn run(a: InspectArgs) -> Result<()> {
-    let clf = model::load(&a.model)?;
+    let (clf, version, header) = model::load_with_header(&a.model)?;
     if a.json {
-        let v = model_json(&a.model, &clf, a.top_terms)?;
+        let v = model_json(&clf, version, &header, a.top_terms)?;
         return emit(&format!("{}\n", serde_json::to_string_pretty(&v)?));
     }
-    let (version, header) = model::load_header(&a.model)?;
     let vocab = clf.vectorizer.vocabulary();
     let tops: Vec<_> = (0..clf.labels.len())
         .map(|k| top_weights(&clf.model, vocab, k, a.top_terms))

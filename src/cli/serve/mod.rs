@@ -89,8 +89,8 @@ impl AppState {
 
 /// Load and validate a model file (everything `model::load` checks), with its `inspect` JSON.
 fn load(path: &Path) -> Result<Loaded> {
-    let clf = model::load(path)?;
-    let info = super::inspect::model_json(path, &clf, 10)?;
+    let (clf, version, header) = model::load_with_header(path)?;
+    let info = super::inspect::model_json(&clf, version, &header, 10)?;
     Ok(Loaded {
         clf,
         info,
