@@ -156,9 +156,14 @@ impl TermCounter {
     pub(super) fn group_counts(&self, slots: &[u32]) -> Vec<FxHashMap<TermId, u64>> {
         let mut out: Vec<FxHashMap<TermId, u64>> =
             slots.iter().map(|_| Default::default()).collect();
+        // Slot → its place in `slots`, looked up once per (group, term) count.
+        let mut place = vec![None; self.group_totals.len()];
+        for (k, &slot) in slots.iter().enumerate() {
+            place[slot as usize] = Some(k);
+        }
         for (s, shard) in self.shards.iter().enumerate() {
             for (&(slot, i), &n) in &shard.groups {
-                if let Some(k) = slots.iter().position(|&x| x == slot) {
+                if let Some(k) = place[slot as usize] {
                     out[k].insert((i << SHARD_BITS) | s as u32, n);
                 }
             }
@@ -235,7 +240,7 @@ impl TermCounter {
                     }
                 }
             });
-        for ((d, slots), _) in terms.iter().zip(&doc_slots).zip(docs) {
+        for (d, slots) in terms.iter().zip(&doc_slots) {
             let n = d.items.len() as u64;
             self.documents += 1;
             self.total += n;
