@@ -7,10 +7,12 @@
 mod folds;
 mod params;
 mod pipeline;
+mod rates;
 mod thresholds;
 
 pub use folds::CrossValidation;
 pub use params::{ClassifierParams, LabelMode, ThresholdMode};
+pub use rates::PrevalenceRates;
 pub use pipeline::{Classifier, Highlight, Overview, Prediction, StageTimes, TrainingSummary};
 pub use thresholds::{
     best_f1_threshold, tune_on_probabilities, LabelThreshold, ThresholdTuning,

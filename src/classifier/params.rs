@@ -5,9 +5,11 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::pipeline::{Classifier, StageTimes, TrainingSummary};
+use super::rates::PrevalenceRates;
+use crate::eval;
 use crate::error::{Error, Result};
 use crate::features::TfidfParams;
-use crate::logistic::{ClassWeight, LogisticParams, ModelKind};
+use crate::logistic::{ClassWeight, HeldOut, LogisticParams, ModelKind, Solver};
 use crate::Document;
 
 /// Single-label or multi-label training.
@@ -90,6 +92,12 @@ pub struct ClassifierParams {
     /// such a document gets its most probable label.
     #[serde(default)]
     pub allow_empty: bool,
+    /// Folds of the out-of-fold predictions of the training data from which the model's error
+    /// rates are estimated (for prevalence correction, [`PrevalenceRates`]); their seed is
+    /// [`Self::threshold_seed`]. 0: no rates. Default 5; models saved before rates existed read
+    /// as 0.
+    #[serde(default)]
+    pub rate_folds: usize,
 }
 
 fn default_threshold_folds() -> usize {
@@ -108,6 +116,7 @@ impl Default for ClassifierParams {
             threshold_seed: 0,
             one_vs_rest_class_weight: Some(ClassWeight::Balanced),
             allow_empty: false,
+            rate_folds: 5,
         }
     }
 }
@@ -124,6 +133,13 @@ impl ClassifierParams {
                 name: "threshold",
                 value: threshold.to_string(),
                 range: "in (0, 1)",
+            });
+        }
+        if self.rate_folds == 1 || self.rate_folds > 64 {
+            return Err(Error::BadFoldCount {
+                name: "rate_folds",
+                k: self.rate_folds,
+                rule: "error rates need 2 to 64 folds (0: none)".into(),
             });
         }
         if self.threshold_mode == ThresholdMode::Tuned && self.threshold_folds < 2 {
@@ -228,17 +244,35 @@ impl ClassifierParams {
             .enumerate()
             .map(|(i, l)| (l.as_str(), i))
             .collect();
-        let (model, reports) = match kind {
+        let truth: Vec<Vec<usize>> = docs
+            .iter()
+            .map(|d| d.labels.iter().map(|l| index[l.as_str()]).collect())
+            .collect();
+        // Out-of-fold rates need the L-BFGS refits and at least one document per fold.
+        let rate_folds = if self.rate_folds >= 2
+            && docs.len() >= self.rate_folds
+            && logistic.solver == Solver::Lbfgs
+        {
+            let names: Vec<Vec<String>> = docs.iter().map(|d| d.labels.clone()).collect();
+            Some(eval::stratified_folds(
+                &names,
+                self.rate_folds,
+                self.threshold_seed,
+            )?)
+        } else {
+            None
+        };
+        let held = rate_folds.as_deref().map(|folds| HeldOut {
+            folds,
+            k: self.rate_folds,
+        });
+        let (model, reports, oof) = match kind {
             ModelKind::Multinomial => {
-                let y: Vec<usize> = docs.iter().map(|d| index[d.labels[0].as_str()]).collect();
-                logistic.fit_multiclass(x, &y, labels.len())?
+                let y: Vec<usize> = truth.iter().map(|t| t[0]).collect();
+                logistic.fit_multiclass_held_out(x, &y, labels.len(), held.as_ref())?
             }
             ModelKind::OneVsRest => {
-                let y: Vec<Vec<usize>> = docs
-                    .iter()
-                    .map(|d| d.labels.iter().map(|l| index[l.as_str()]).collect())
-                    .collect();
-                logistic.fit_one_vs_rest(x, &y, &labels)?
+                logistic.fit_one_vs_rest_held_out(x, &truth, &labels, held.as_ref())?
             }
         };
         times.fit_s = t1.elapsed().as_secs_f64();
@@ -264,17 +298,40 @@ impl ClassifierParams {
             solver: reports,
             framelens_version: env!("CARGO_PKG_VERSION").to_string(),
             threshold_tuning,
+            rates: None,
         };
-        Ok((
-            Classifier {
-                params: self.clone(),
-                vectorizer,
-                model,
-                labels,
-                thresholds,
-                summary,
-            },
-            times,
-        ))
+        let mut clf = Classifier {
+            params: self.clone(),
+            vectorizer,
+            model,
+            labels,
+            thresholds,
+            summary,
+        };
+        if let Some(probs) = oof {
+            let k = clf.labels.len();
+            let multi = kind == ModelKind::OneVsRest;
+            let decided: Vec<Vec<usize>> = probs.chunks(k).map(|p| clf.decide(p)).collect();
+            let n = docs.len() as f64;
+            let prior: Vec<f64> = match (logistic.class_weight, multi) {
+                (ClassWeight::Balanced, false) => vec![1.0 / k as f64; k],
+                (ClassWeight::Balanced, true) => vec![0.5; k],
+                (ClassWeight::None, _) => clf
+                    .labels
+                    .iter()
+                    .map(|l| clf.summary.label_counts[l] as f64 / n)
+                    .collect(),
+            };
+            clf.summary.rates = Some(PrevalenceRates::estimate(
+                multi,
+                &probs,
+                &decided,
+                &truth,
+                prior,
+                self.rate_folds,
+                self.threshold_seed,
+            ));
+        }
+        Ok((clf, times))
     }
 }

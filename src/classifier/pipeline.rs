@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::params::ClassifierParams;
+use super::rates::PrevalenceRates;
 use super::thresholds::ThresholdTuning;
 use crate::error::{Error, Result};
 use crate::explain::{Explainer, LabelExplanation, ScoredRow};
@@ -30,6 +31,10 @@ pub struct TrainingSummary {
     /// How the thresholds were tuned (one-vs-rest with tuned thresholds only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold_tuning: Option<ThresholdTuning>,
+    /// Out-of-fold error rates for prevalence correction; `None` in models trained without them
+    /// (0 rate folds, the linfa solver, fewer documents than folds, or before they existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rates: Option<PrevalenceRates>,
 }
 
 impl TrainingSummary {
@@ -364,7 +369,7 @@ impl Classifier {
     }
 
     /// Predicted label indices from probabilities.
-    fn decide(&self, probs: &[f64]) -> Vec<usize> {
+    pub(super) fn decide(&self, probs: &[f64]) -> Vec<usize> {
         let best = argmax(probs);
         match &self.thresholds {
             None => vec![best],

@@ -162,6 +162,10 @@ pub(super) struct TrainOptions {
     /// most probable label is predicted).
     #[arg(long)]
     pub(super) allow_empty: bool,
+    /// Folds of the out-of-fold predictions of the training data that estimate the model's error
+    /// rates, which `analyze` corrects prevalence with (ACC, PACC); 0 skips them.
+    #[arg(long, default_value = "5")]
+    pub(super) rate_folds: usize,
 }
 
 impl TrainOptions {
@@ -209,6 +213,7 @@ impl TrainOptions {
                 None => defaults.one_vs_rest_class_weight,
             },
             allow_empty: self.allow_empty,
+            rate_folds: self.rate_folds,
         };
         // Check parameters before spending time on reading.
         params.validate()?;

@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-use super::fitted::{LogisticModel, ModelKind};
+use super::fitted::{sigmoid, softmax, LogisticModel, ModelKind};
 use super::lbfgs::lbfgs;
 use super::linfa_adapter;
-use super::objective::{Label, Problem};
-use super::term_matrix::{with_lists, TermMatrix};
+use super::objective::{Label, Objective, Problem};
+use super::term_matrix::{with_lists, DocIndex, TermLists, TermMatrix};
 use crate::error::{Error, Result};
 use crate::sparse::FactoredMatrix;
 
@@ -186,7 +186,23 @@ impl LogisticParams {
         y: &[usize],
         n_labels: usize,
     ) -> Result<(LogisticModel, Vec<SolverReport>)> {
+        let (model, reports, _) = self.fit_multiclass_held_out(x, y, n_labels, None)?;
+        Ok((model, reports))
+    }
+
+    /// [`LogisticParams::fit_multiclass`], and with `held_out` the out-of-fold probabilities of
+    /// every row (n × n_labels, row-major): see [`HeldOut`].
+    pub fn fit_multiclass_held_out(
+        &self,
+        x: impl Into<FactoredMatrix>,
+        y: &[usize],
+        n_labels: usize,
+        held_out: Option<&HeldOut>,
+    ) -> Result<(LogisticModel, Vec<SolverReport>, Option<Vec<f64>>)> {
         self.validate()?;
+        if let Some(h) = held_out {
+            h.check(y.len())?;
+        }
         let x = x.into();
         check_targets(&x, y.len())?;
         let mut counts = vec![0usize; n_labels];
@@ -222,12 +238,42 @@ impl LogisticParams {
                 .collect(),
         };
         let sw: Vec<f64> = y.iter().map(|&c| class_w[c]).collect();
+        // The weights of fold f's refit: the same rule over the other folds' rows, 0 on its own.
+        let fold_weights = |f: usize, folds: &[usize]| -> Vec<f64> {
+            let mut counts = vec![0usize; n_labels];
+            for (&c, &g) in y.iter().zip(folds) {
+                if g != f {
+                    counts[c] += 1;
+                }
+            }
+            let n_f: usize = counts.iter().sum();
+            y.iter()
+                .zip(folds)
+                .map(|(&c, &g)| match (g == f, self.class_weight) {
+                    (true, _) => 0.0,
+                    (false, ClassWeight::None) => 1.0,
+                    (false, ClassWeight::Balanced) => {
+                        n_f as f64 / (n_labels as f64 * counts[c] as f64)
+                    }
+                })
+                .collect()
+        };
 
         let n_cols = x.n_cols();
         let layout = Layout::new(x, self.solver)?;
         if n_labels == 2 {
             let yb: Vec<bool> = y.iter().map(|&c| c == 1).collect();
-            let (w, b, report) = self.fit_binary(&layout, &yb, &sw, "binary")?;
+            let held = held_out.map(|h| (h, &fold_weights as &FoldWeights));
+            let (w, b, report, oof) = self.fit_binary(&layout, &yb, &sw, "binary", held)?;
+            // P(label 1) = sigmoid(margin).
+            let oof = oof.map(|m| {
+                m.iter()
+                    .flat_map(|&z| {
+                        let p = sigmoid(z);
+                        [1.0 - p, p]
+                    })
+                    .collect()
+            });
             // Store ±w/2: softmax([-z/2, z/2]) = sigmoid(z).
             let mut weights = Vec::with_capacity(2 * w.len());
             for wj in &w {
@@ -241,16 +287,23 @@ impl LogisticParams {
                 weights,
                 bias: vec![-b / 2.0, b / 2.0],
             };
-            return Ok((model, vec![report]));
+            return Ok((model, vec![report], oof));
         }
 
-        let (weights, bias, report) = match &layout {
+        let (weights, bias, report, oof) = match &layout {
             Layout::Terms(xt) => {
-                let (mut theta, report) = solve(xt, y, &sw, n_labels, self, "multinomial");
+                let held = held_out.map(|h| (h, &fold_weights as &FoldWeights));
+                let (mut theta, report, oof) =
+                    solve(xt, y, &sw, n_labels, self, "multinomial", held);
                 let bias = theta.split_off(n_cols * n_labels);
-                (theta, bias, report)
+                let oof = oof.map(|m| m.chunks(n_labels).flat_map(softmax).collect());
+                (theta, bias, report, oof)
             }
-            Layout::Rows(x) => linfa_adapter::fit_multinomial(x, y, &sw, n_labels, self)?,
+            Layout::Rows(x) => {
+                refuse_held_out(held_out)?;
+                let (w, b, r) = linfa_adapter::fit_multinomial(x, y, &sw, n_labels, self)?;
+                (w, b, r, None)
+            }
         };
         let model = LogisticModel {
             kind: ModelKind::Multinomial,
@@ -259,7 +312,7 @@ impl LogisticParams {
             weights,
             bias,
         };
-        Ok((model, vec![report]))
+        Ok((model, vec![report], oof))
     }
 
     /// Fit one-vs-rest binary models, one per label: `y[i]` lists the label indices of row i.
@@ -270,7 +323,23 @@ impl LogisticParams {
         y: &[Vec<usize>],
         labels: &[String],
     ) -> Result<(LogisticModel, Vec<SolverReport>)> {
+        let (model, reports, _) = self.fit_one_vs_rest_held_out(x, y, labels, None)?;
+        Ok((model, reports))
+    }
+
+    /// [`LogisticParams::fit_one_vs_rest`], and with `held_out` the out-of-fold probability of
+    /// every row and label (n × labels, row-major): see [`HeldOut`].
+    pub fn fit_one_vs_rest_held_out(
+        &self,
+        x: impl Into<FactoredMatrix>,
+        y: &[Vec<usize>],
+        labels: &[String],
+        held_out: Option<&HeldOut>,
+    ) -> Result<(LogisticModel, Vec<SolverReport>, Option<Vec<f64>>)> {
         self.validate()?;
+        if let Some(h) = held_out {
+            h.check(y.len())?;
+        }
         let x = x.into();
         check_targets(&x, y.len())?;
         let k = labels.len();
@@ -300,19 +369,48 @@ impl LogisticParams {
         }
         let n_cols = x.n_cols();
         let layout = Layout::new(x, self.solver)?;
-        let fitted: Vec<(Vec<f64>, f64, SolverReport)> = columns
-            .iter()
-            .map(|(yb, sw, name)| self.fit_binary(&layout, yb, sw, name))
-            .collect::<Result<_>>()?;
         let mut weights = vec![0.0; n_cols * k];
         let mut bias = vec![0.0; k];
         let mut reports = Vec::with_capacity(k);
-        for (label, (w, b, r)) in fitted.into_iter().enumerate() {
+        let mut oof = held_out.map(|_| vec![0.0; n * k]);
+        for (label, (yb, sw, name)) in columns.iter().enumerate() {
+            // Fold f's refit: this label's balance over the other folds' rows, 0 on its own.
+            let fold_weights = |f: usize, folds: &[usize]| -> Vec<f64> {
+                let (mut pos, mut n_f) = (0usize, 0usize);
+                for (&b, &g) in yb.iter().zip(folds) {
+                    if g != f {
+                        n_f += 1;
+                        pos += b as usize;
+                    }
+                }
+                yb.iter()
+                    .zip(folds)
+                    .map(|(&b, &g)| match (g == f, self.class_weight) {
+                        (true, _) => 0.0,
+                        (false, ClassWeight::None) => 1.0,
+                        (false, ClassWeight::Balanced) => {
+                            n_f as f64 / (2.0 * if b { pos } else { n_f - pos } as f64)
+                        }
+                    })
+                    .collect()
+            };
+            let held = held_out.map(|h| (h, &fold_weights as &FoldWeights));
+            let (w, b, r, margins) = self.fit_binary(&layout, yb, sw, name, held)?;
             for (j, wj) in w.into_iter().enumerate() {
                 weights[j * k + label] = wj;
             }
             bias[label] = b;
             reports.push(r);
+            if let (Some(out), Some(h), Some(m)) = (oof.as_mut(), held_out, margins) {
+                for (i, z) in m.into_iter().enumerate() {
+                    // A fold whose other folds hold no positive (or no negative) example of the
+                    // label cannot learn it: probability 0 (or 1) for its rows.
+                    out[i * k + label] = match h.one_sided(yb, h.folds[i]) {
+                        Some(side) => side as u8 as f64,
+                        None => sigmoid(z),
+                    };
+                }
+            }
         }
         Ok((
             LogisticModel {
@@ -323,25 +421,98 @@ impl LogisticParams {
                 bias,
             },
             reports,
+            oof,
         ))
     }
 
-    /// One binary logistic regression: returns (w, b, report).
+    /// One binary logistic regression: returns (w, b, report) and with `held_out` every row's
+    /// out-of-fold margin.
     fn fit_binary(
         &self,
         layout: &Layout,
         y: &[bool],
         sw: &[f64],
         name: &str,
-    ) -> Result<(Vec<f64>, f64, SolverReport)> {
+        held_out: Option<(&HeldOut, &FoldWeights)>,
+    ) -> Result<BinaryFit> {
         match layout {
             Layout::Terms(xt) => {
-                let (mut theta, report) = solve(xt, y, sw, 1, self, name);
+                let (mut theta, report, oof) = solve(xt, y, sw, 1, self, name, held_out);
                 let b = theta.pop().expect("bias is the last parameter");
-                Ok((theta, b, report))
+                Ok((theta, b, report, oof))
             }
-            Layout::Rows(x) => linfa_adapter::fit_binary(x, y, sw, self, name),
+            Layout::Rows(x) => {
+                refuse_held_out(held_out.map(|h| h.0))?;
+                let (w, b, r) = linfa_adapter::fit_binary(x, y, sw, self, name)?;
+                Ok((w, b, r, None))
+            }
         }
+    }
+}
+
+/// A binary fit: weights, bias, how the solver ended, out-of-fold margins when asked.
+type BinaryFit = (Vec<f64>, f64, SolverReport, Option<Vec<f64>>);
+
+/// The sample weights of fold f's refit, given the folds of the rows.
+type FoldWeights<'a> = dyn Fn(usize, &[usize]) -> Vec<f64> + Sync + 'a;
+
+/// Out-of-fold estimates asked of a fit: row i belongs to fold `folds[i]` (0..k). After the fit
+/// on all rows, each fold f is refit on the other folds' rows (sample weight 0 on its own rows,
+/// class weights recomputed over the others), starting from the full fit's weights with those of
+/// terms that occur only in fold f set to 0, and scores its own rows. The TF-IDF matrix is the
+/// full data's (its idf and vocabulary saw every fold), which the estimates share with scoring
+/// and which costs one vectorisation instead of k + 1.
+#[derive(Debug, Clone, Copy)]
+pub struct HeldOut<'a> {
+    /// The fold of each row.
+    pub folds: &'a [usize],
+    /// Number of folds (2..=64).
+    pub k: usize,
+}
+
+impl HeldOut<'_> {
+    fn check(&self, n: usize) -> Result<()> {
+        if self.folds.len() != n {
+            return Err(Error::TargetMismatch {
+                what: "folds",
+                found: self.folds.len(),
+                expected: format!("one per row ({n})"),
+            });
+        }
+        if !(2..=64).contains(&self.k) || self.folds.iter().any(|&f| f >= self.k) {
+            return Err(Error::OutOfRange {
+                name: "held-out folds",
+                value: self.k.to_string(),
+                range: "2 to 64 folds, every row in one of them",
+            });
+        }
+        Ok(())
+    }
+
+    /// `Some(true)` when every row outside fold f is a positive of `y`, `Some(false)` when none
+    /// is, else `None`.
+    fn one_sided(&self, y: &[bool], f: usize) -> Option<bool> {
+        let mut seen = [false; 2];
+        for (&b, &g) in y.iter().zip(self.folds) {
+            if g != f {
+                seen[b as usize] = true;
+            }
+        }
+        match seen {
+            [true, true] => None,
+            [_, pos] => Some(pos),
+        }
+    }
+}
+
+fn refuse_held_out(held_out: Option<&HeldOut>) -> Result<()> {
+    match held_out {
+        None => Ok(()),
+        Some(_) => Err(Error::OutOfRange {
+            name: "solver",
+            value: "linfa".into(),
+            range: "lbfgs when out-of-fold rates are estimated (or 0 rate folds)",
+        }),
     }
 }
 
@@ -362,7 +533,8 @@ impl Layout {
     }
 }
 
-/// Fit one problem with L-BFGS from zero: k margins per document (k = 1: binary labels).
+/// Fit one problem with L-BFGS from zero: k margins per document (k = 1: binary labels). With
+/// `held_out`, also each row's out-of-fold margins (n × k): see [`HeldOut`].
 fn solve<Y: Label>(
     xt: &TermMatrix,
     y: &[Y],
@@ -370,12 +542,65 @@ fn solve<Y: Label>(
     k: usize,
     params: &LogisticParams,
     name: &str,
-) -> (Vec<f64>, SolverReport) {
+    held_out: Option<(&HeldOut, &FoldWeights)>,
+) -> (Vec<f64>, SolverReport, Option<Vec<f64>>) {
     let theta = vec![0.0; (xt.n_terms() + 1) * k];
     with_lists!(xt, x => {
         let (theta, report) = lbfgs(&Problem::new(x, y, sw, k, params.c), theta, params, name);
-        (in_term_order(x.order(), &theta, k), report)
+        let oof = held_out.map(|(h, weights)| refit_folds(x, y, &theta, k, params, name, h, weights));
+        (in_term_order(x.order(), &theta, k), report, oof)
     })
+}
+
+/// Iteration cap of a fold's refit. Started from the full fit, a refit moves little: its held-out
+/// predictions after this many iterations are those of the converged refit up to a few in a
+/// thousand documents (BENCHMARKS.md, "Prevalence"), at a third of the cost.
+const REFIT_ITERATIONS: usize = 10;
+
+/// The out-of-fold margins of [`HeldOut`]: `theta` is the full fit, by stored position.
+#[allow(clippy::too_many_arguments)]
+fn refit_folds<Y: Label, I: DocIndex>(
+    x: &TermLists<I>,
+    y: &[Y],
+    theta: &[f64],
+    k: usize,
+    params: &LogisticParams,
+    name: &str,
+    held_out: &HeldOut,
+    weights: &FoldWeights,
+) -> Vec<f64> {
+    let folds = held_out.folds;
+    // Bit f of a term's mask: the term occurs in a row of fold f.
+    let masks: Vec<u64> = (0..x.n_terms())
+        .map(|p| {
+            let (ones, docs, _) = x.term(p);
+            ones.iter()
+                .chain(docs)
+                .fold(0u64, |m, d| m | 1 << folds[d.index()])
+        })
+        .collect();
+    let mut out = vec![0.0; folds.len() * k];
+    let mut z = vec![0.0; folds.len() * k];
+    let refit = LogisticParams {
+        max_iter: params.max_iter.min(REFIT_ITERATIONS),
+        ..params.clone()
+    };
+    for f in 0..held_out.k {
+        let sw = weights(f, folds);
+        let mut start = theta.to_vec();
+        for (p, &m) in masks.iter().enumerate() {
+            if m & !(1u64 << f) == 0 {
+                start[p * k..(p + 1) * k].fill(0.0);
+            }
+        }
+        let problem = Problem::new(x, y, &sw, k, params.c);
+        let (fitted, _) = lbfgs(&problem, start, &refit, name);
+        problem.margins(&fitted, &mut z);
+        for (i, _) in folds.iter().enumerate().filter(|&(_, &g)| g == f) {
+            out[i * k..(i + 1) * k].copy_from_slice(&z[i * k..(i + 1) * k]);
+        }
+    }
+    out
 }
 
 /// Parameters laid out by stored position (k per term, then anything after them, such as the
