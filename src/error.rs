@@ -277,6 +277,18 @@ pub enum Error {
         min_count: u64,
     },
 
+    /// Prevalence states computed differently cannot be merged.
+    #[error("cannot merge these prevalence states: {reason}")]
+    StateMismatch { reason: String },
+
+    /// A file is not a usable prevalence state.
+    #[error("{path}: {reason}")]
+    BadState { path: String, reason: String },
+
+    /// A correction method needs rates the model does not have.
+    #[error("--method {method} corrects with the model's out-of-fold error rates, which this model does not store (trained before framelens stored them, with --rate-folds 0 or with --solver linfa); retrain it, or use --method emq, pcc or cc")]
+    NoRates { method: &'static str },
+
     /// A report could not be rendered.
     #[error("rendering the {what}: {reason}")]
     Render { what: &'static str, reason: String },

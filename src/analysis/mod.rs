@@ -7,10 +7,18 @@
 mod compare;
 mod counter;
 mod keyness;
+mod prevalence;
+mod prevalence_render;
+mod quantify;
 mod render;
 
 pub use compare::{CompareParams, Comparison, Groups, Statistic, TermCounter, TermScore};
 pub use keyness::{Keyness, TermCounts};
+pub use prevalence::{
+    Observation, PrevalenceRow, PrevalenceSpec, PrevalenceState, STATE_FORMAT, STATE_VERSION,
+};
+pub use prevalence_render::{PrevalenceReport, PREVALENCE_COLUMNS};
+pub use quantify::{binary_adjust, em_binary, em_shares, simplex_least_squares, Method};
 pub use render::{
     comparisons_csv, comparisons_html, comparisons_text, write_comparisons_csv, CSV_COLUMNS,
 };

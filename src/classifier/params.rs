@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use super::pipeline::{Classifier, StageTimes, TrainingSummary};
 use super::rates::PrevalenceRates;
-use crate::eval;
 use crate::error::{Error, Result};
+use crate::eval;
 use crate::features::TfidfParams;
 use crate::logistic::{ClassWeight, HeldOut, LogisticParams, ModelKind, Solver};
 use crate::Document;

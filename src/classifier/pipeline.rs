@@ -200,7 +200,21 @@ impl Classifier {
             (None, ModelKind::Multinomial) => {}
             _ => return fail("thresholds do not match the model kind"),
         }
+        if let Some(rates) = &self.summary.rates {
+            rates
+                .validate(self.labels.len(), self.is_multi_label())
+                .map_err(|e| Error::inconsistent(format!("prevalence rates: {e}")))?;
+        }
         Ok(())
+    }
+
+    /// The probability of every label (model order) and the predicted label indices of one text,
+    /// without explanations: what prevalence analysis counts.
+    pub fn probabilities_and_labels(&self, text: &str) -> (Vec<f64>, Vec<usize>) {
+        let row = self.vectorizer.transform(text);
+        let probs = self.model.predict_proba(&row.indices, &row.values);
+        let labels = self.decide(&probs);
+        (probs, labels)
     }
 
     /// Whether the model is one-vs-rest (multi-label).

@@ -72,10 +72,7 @@ impl PrevalenceRates {
                     .zip(&positives)
                     .map(|(s, &pos)| {
                         let neg = n - pos;
-                        vec![
-                            s[0] / pos.max(1) as f64,
-                            s[1] / neg.max(1) as f64,
-                        ]
+                        vec![s[0] / pos.max(1) as f64, s[1] / neg.max(1) as f64]
                     })
                     .collect()
             };

@@ -1,6 +1,7 @@
 //! The `framelens` command line: clap definitions, one file per subcommand, and the glue between
 //! files, the library and the terminal (`output`). No computation lives here.
 
+mod analyze;
 mod args;
 mod compare;
 mod cv;
@@ -44,6 +45,9 @@ enum Command {
     /// Compare groups of documents (outlets, periods, labels): the terms that set one apart from
     /// the other, by the informative-Dirichlet log-odds ("Fightin' Words"), chi2, G2 or PMI.
     Compare(compare::CompareArgs),
+    /// Frame prevalence by group and period: the share of documents with each label, corrected
+    /// for the classifier's errors (CC, PCC, ACC, PACC, EMQ), with bootstrap intervals.
+    Analyze(analyze::AnalyzeArgs),
     /// Serve a model over HTTP: POST /v1/score, GET /v1/model, /healthz, /metrics.
     Serve(serve::ServeArgs),
 }
@@ -72,6 +76,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Inspect(a) => inspect::run(a),
         Command::Cv(a) => cv::run(a),
         Command::Compare(a) => compare::run(a),
+        Command::Analyze(a) => analyze::run(a),
         Command::Serve(a) => serve::run(a),
     }
 }

@@ -4,12 +4,14 @@
 //! scoring subcommands share. Does not own models or any computation on the text.
 
 mod csv_file;
+mod dates;
 mod folders;
 mod jsonl;
 mod read;
 mod walk;
 
 use csv_file::*;
+pub use dates::{parse_date, DateProblem, Period};
 use folders::*;
 use jsonl::*;
 pub use jsonl::{open_text, JsonlReader};

@@ -1,0 +1,328 @@
+//! The quantification methods: from a group's observed label shares (and, for EMQ, the
+//! distribution of its documents' probabilities) to an estimate of its true label shares.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A prevalence estimator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Classify and count: the share of documents predicted with each label.
+    Cc,
+    /// Probabilistic classify and count: the mean probability of each label.
+    Pcc,
+    /// Adjusted classify and count (Forman 2008): CC corrected by the model's out-of-fold
+    /// confusion rates.
+    Acc,
+    /// Probabilistic ACC (Bella et al. 2010): PCC corrected by the mean out-of-fold probabilities
+    /// per true label.
+    Pacc,
+    /// Expectation maximisation of the label shares (Saerens, Latinne & Decaestecker 2002):
+    /// re-weights every document's probabilities from the training prior to the estimate until it
+    /// stops moving.
+    Emq,
+}
+
+impl Method {
+    /// Every method, in output order.
+    pub const ALL: [Method; 5] = [
+        Method::Cc,
+        Method::Pcc,
+        Method::Acc,
+        Method::Pacc,
+        Method::Emq,
+    ];
+
+    /// The lower-case name: cc, pcc, acc, pacc, emq.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Cc => "cc",
+            Method::Pcc => "pcc",
+            Method::Acc => "acc",
+            Method::Pacc => "pacc",
+            Method::Emq => "emq",
+        }
+    }
+
+    /// Whether the method needs the model's out-of-fold rates.
+    pub fn needs_rates(self) -> bool {
+        matches!(self, Method::Acc | Method::Pacc)
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Method {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Method::ALL
+            .into_iter()
+            .find(|m| m.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown method {s:?}: expected cc, pcc, acc, pacc or emq"))
+    }
+}
+
+/// Single-label correction (ACC with hard rates, PACC with soft ones): the shares `π` on the
+/// simplex minimising `‖Mᵀπ − q‖²`, where `m[j][i]` is the rate of label i given true label j
+/// and `q` the observed shares. Exact for the active set it ends on: the equality-constrained
+/// least squares is solved on the labels still in play, and the most negative is dropped until
+/// none is; dropped labels whose gradient says they should come back are added again.
+pub fn simplex_least_squares(m: &[Vec<f64>], q: &[f64]) -> Vec<f64> {
+    let k = q.len();
+    // a[i][j] = m[j][i]: observed share i = Σ_j a[i][j] π_j.
+    let a = |i: usize, j: usize| m[j][i];
+    let mut active: Vec<bool> = vec![true; k];
+    let mut x = vec![0.0; k];
+    for _ in 0..4 * k + 4 {
+        let s: Vec<usize> = (0..k).filter(|&j| active[j]).collect();
+        let sol = constrained_solve(&a, q, &s, k);
+        let most_negative = s
+            .iter()
+            .zip(&sol)
+            .filter(|(_, &v)| v < 0.0)
+            .min_by(|x, y| x.1.total_cmp(y.1))
+            .map(|(&j, _)| j);
+        if let Some(j) = most_negative {
+            active[j] = false;
+            continue;
+        }
+        x.iter_mut().for_each(|v| *v = 0.0);
+        for (&j, &v) in s.iter().zip(&sol) {
+            x[j] = v;
+        }
+        // KKT: the gradient 2Aᵀ(Ax − q) of an excluded label must not be below the common value
+        // of the included ones, or moving share onto it lowers the objective.
+        let resid: Vec<f64> = (0..k)
+            .map(|i| (0..k).map(|j| a(i, j) * x[j]).sum::<f64>() - q[i])
+            .collect();
+        let grad = |j: usize| (0..k).map(|i| a(i, j) * resid[i]).sum::<f64>();
+        let level = s.iter().map(|&j| grad(j)).sum::<f64>() / s.len() as f64;
+        let back = (0..k)
+            .filter(|&j| !active[j])
+            .map(|j| (j, grad(j)))
+            .filter(|&(_, g)| g < level - 1e-12)
+            .min_by(|x, y| x.1.total_cmp(&y.1));
+        match back {
+            Some((j, _)) => active[j] = true,
+            None => break,
+        }
+    }
+    clip_normalise(x)
+}
+
+/// The equality-constrained least squares on the labels `s`: `min ‖A_S x − q‖²` with `Σx = 1`,
+/// through its KKT system `[AᵀA 1; 1ᵀ 0][x; μ] = [Aᵀq; 1]` (a tiny ridge keeps it solvable when
+/// a label is never predicted).
+fn constrained_solve(
+    a: &impl Fn(usize, usize) -> f64,
+    q: &[f64],
+    s: &[usize],
+    k: usize,
+) -> Vec<f64> {
+    let m = s.len();
+    let n = m + 1;
+    let mut sys = vec![vec![0.0; n + 1]; n];
+    for (r, &jr) in s.iter().enumerate() {
+        for (c, &jc) in s.iter().enumerate() {
+            sys[r][c] = (0..k).map(|i| a(i, jr) * a(i, jc)).sum();
+        }
+        sys[r][m] = 1.0;
+        sys[r][n] = (0..k).map(|i| a(i, jr) * q[i]).sum();
+    }
+    let trace: f64 = (0..m).map(|r| sys[r][r]).sum();
+    for (r, row) in sys.iter_mut().enumerate().take(m) {
+        row[r] += 1e-12 * trace.max(1e-300);
+    }
+    sys[m][..m].fill(1.0);
+    sys[m][n] = 1.0;
+    // Gaussian elimination with partial pivoting.
+    for col in 0..n {
+        let piv = (col..n)
+            .max_by(|&x, &y| sys[x][col].abs().total_cmp(&sys[y][col].abs()))
+            .unwrap_or(col);
+        sys.swap(col, piv);
+        let p = sys[col][col];
+        if p.abs() < 1e-300 {
+            continue;
+        }
+        let pivot_row = sys[col].clone();
+        for (r, row) in sys.iter_mut().enumerate() {
+            if r != col {
+                let f = row[col] / p;
+                if f != 0.0 {
+                    for (x, &y) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                        *x -= f * y;
+                    }
+                }
+            }
+        }
+    }
+    (0..m)
+        .map(|r| {
+            let v = sys[r][n] / sys[r][r];
+            if v.is_finite() {
+                v
+            } else {
+                1.0 / m as f64
+            }
+        })
+        .collect()
+}
+
+fn clip_normalise(mut x: Vec<f64>) -> Vec<f64> {
+    x.iter_mut().for_each(|v| *v = v.clamp(0.0, 1.0));
+    let s: f64 = x.iter().sum();
+    if s > 0.0 {
+        x.iter_mut().for_each(|v| *v /= s);
+    }
+    x
+}
+
+/// One-vs-rest correction of one label: `(q − fpr) / (tpr − fpr)` clipped to [0, 1]. When the
+/// rates barely separate (`tpr − fpr` below 0.01) the observed share is returned unchanged.
+pub fn binary_adjust(q: f64, tpr: f64, fpr: f64) -> f64 {
+    let d = tpr - fpr;
+    if d < 0.01 {
+        return q.clamp(0.0, 1.0);
+    }
+    ((q - fpr) / d).clamp(0.0, 1.0)
+}
+
+/// EMQ iterations stop when no share moves by more than this.
+const EM_TOLERANCE: f64 = 1e-9;
+/// ... or after this many.
+const EM_ITERATIONS: usize = 1000;
+
+/// Single-label EMQ over weighted probability vectors (`cells`: probabilities, weight), from the
+/// prior `prior` the probabilities are calibrated to. Each round re-weights every vector by
+/// `π_l / π0_l`, renormalises it and takes the weighted mean as the new `π`.
+pub fn em_shares(cells: &[(Vec<f64>, f64)], prior: &[f64]) -> Vec<f64> {
+    let k = prior.len();
+    let total: f64 = cells.iter().map(|c| c.1).sum();
+    if total <= 0.0 {
+        return vec![f64::NAN; k];
+    }
+    let mut pi = prior.to_vec();
+    let mut post = vec![0.0; k];
+    for _ in 0..EM_ITERATIONS {
+        let ratio: Vec<f64> = pi.iter().zip(prior).map(|(a, b)| a / b).collect();
+        let mut next = vec![0.0; k];
+        for (p, w) in cells {
+            let mut s = 0.0;
+            for l in 0..k {
+                post[l] = p[l] * ratio[l];
+                s += post[l];
+            }
+            if s > 0.0 {
+                for l in 0..k {
+                    next[l] += w * post[l] / s;
+                }
+            }
+        }
+        next.iter_mut().for_each(|v| *v /= total);
+        let moved = next
+            .iter()
+            .zip(&pi)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        pi = next;
+        if moved < EM_TOLERANCE {
+            break;
+        }
+    }
+    pi
+}
+
+/// Binary EMQ of one one-vs-rest label: `bins` are (probability, weight), `prior` the positive
+/// share its probabilities are calibrated to.
+pub fn em_binary(bins: &[(f64, f64)], prior: f64) -> f64 {
+    let cells: Vec<(Vec<f64>, f64)> = bins.iter().map(|&(p, w)| (vec![p, 1.0 - p], w)).collect();
+    em_shares(&cells, &[prior, 1.0 - prior])[0]
+}
+
+/// The `q`-quantile (0..=1) of sorted values, linearly interpolated.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let h = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simplex_least_squares_inverts_a_confusion_matrix() {
+        // Rows: true label; a classifier that calls 20% of label 0 "1", 10% of 1 "0".
+        let m = vec![vec![0.8, 0.2], vec![0.1, 0.9]];
+        let truth = [0.3, 0.7];
+        let q: Vec<f64> = (0..2)
+            .map(|i| (0..2).map(|j| m[j][i] * truth[j]).sum())
+            .collect();
+        let est = simplex_least_squares(&m, &q);
+        assert!(
+            (est[0] - 0.3).abs() < 1e-9 && (est[1] - 0.7).abs() < 1e-9,
+            "{est:?}"
+        );
+        // Observed shares outside what the rates can produce end on the simplex's edge.
+        let est = simplex_least_squares(&m, &[0.05, 0.95]);
+        assert!(
+            est[0].abs() < 1e-12 && (est[1] - 1.0).abs() < 1e-12,
+            "{est:?}"
+        );
+        let m3 = vec![
+            vec![0.7, 0.2, 0.1],
+            vec![0.1, 0.8, 0.1],
+            vec![0.2, 0.2, 0.6],
+        ];
+        let truth = [0.5, 0.0, 0.5];
+        let q: Vec<f64> = (0..3)
+            .map(|i| (0..3).map(|j| m3[j][i] * truth[j]).sum())
+            .collect();
+        let est = simplex_least_squares(&m3, &q);
+        for (e, t) in est.iter().zip(truth) {
+            assert!((e - t).abs() < 1e-9, "{est:?}");
+        }
+        assert!((est.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn binary_adjust_corrects_and_clips() {
+        assert!((binary_adjust(0.38, 0.8, 0.1) - 0.4).abs() < 1e-12);
+        assert_eq!(binary_adjust(0.05, 0.8, 0.1), 0.0);
+        assert_eq!(binary_adjust(0.95, 0.8, 0.1), 1.0);
+        assert_eq!(binary_adjust(0.3, 0.5, 0.495), 0.3);
+    }
+
+    #[test]
+    fn em_recovers_a_shifted_prior() {
+        // Documents whose calibrated (prior 0.5) probability is 0.8 for positives and 0.2 for
+        // negatives; a corpus with 90% positives.
+        let cells = vec![(0.8, 0.9), (0.2, 0.1)];
+        let est = em_binary(&cells, 0.5);
+        assert!(est > 0.9, "{est}");
+        // Unchanged prior: EM stays put.
+        let cells = vec![(0.8, 0.5), (0.2, 0.5)];
+        assert!((em_binary(&cells, 0.5) - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn quantiles_interpolate() {
+        let v = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(quantile(&v, 0.0), 1.0);
+        assert_eq!(quantile(&v, 0.5), 3.0);
+        assert_eq!(quantile(&v, 1.0), 5.0);
+        assert!((quantile(&v, 0.125) - 1.5).abs() < 1e-12);
+        assert!("PACC".parse::<Method>() == Ok(Method::Pacc));
+        assert!("median".parse::<Method>().is_err());
+    }
+}
