@@ -61,6 +61,7 @@ pub mod error;
 pub mod eval;
 pub mod explain;
 pub mod features;
+mod linalg;
 pub mod logistic;
 pub mod model;
 pub mod report;

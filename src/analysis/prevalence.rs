@@ -9,6 +9,7 @@
 //! depend on the order of its documents, on threads, or on how it was split before a merge. The
 //! estimates of a merged state are therefore the same bits as those of one pass.
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use std::collections::BTreeMap;
 use super::prevalence_render::PrevalenceReport;
 use super::quantify::{
     binary_adjust, em_binary, em_shares, quantile, simplex_least_squares, Method,
+    EM_REPLICATE_TOLERANCE, EM_TOLERANCE,
 };
 use crate::classifier::PrevalenceRates;
 use crate::dataset::Period;
@@ -126,6 +128,8 @@ pub struct PrevalenceState {
     skipped: BTreeMap<String, u64>,
     /// The fixed-point probabilities of the last document, reused.
     scratch: Vec<u64>,
+    /// The calibrated probabilities of the last document, reused.
+    calibrated: Vec<f64>,
 }
 
 /// The file form of a state: groups in key order, so the same state is the same bytes.
@@ -146,6 +150,7 @@ impl PrevalenceState {
             groups: FxHashMap::default(),
             skipped: BTreeMap::new(),
             scratch: Vec::new(),
+            calibrated: Vec::new(),
         }
     }
 
@@ -175,10 +180,18 @@ impl PrevalenceState {
         let r = self.spec.bootstrap;
         let multi = self.spec.multi_label;
         let seed = self.spec.seed;
+        // PCC, PACC and EMQ read calibrated probabilities (see `Calibration`).
+        let calibrated = &mut self.calibrated;
+        calibrated.clear();
+        calibrated.extend_from_slice(obs.probabilities);
+        if let (Some(rates), false) = (&self.spec.rates, self.spec.gold) {
+            rates.calibration.apply(multi, calibrated);
+        }
+        let probabilities = &calibrated[..];
         let fixed = &mut self.scratch;
         fixed.clear();
         fixed.extend(
-            obs.probabilities
+            probabilities
                 .iter()
                 .map(|p| (p.clamp(0.0, 1.0) * FIXED_ONE).round() as u64),
         );
@@ -197,13 +210,12 @@ impl PrevalenceState {
             *m += q as u128;
         }
         if multi {
-            for (l, p) in obs.probabilities.iter().enumerate() {
+            for (l, p) in probabilities.iter().enumerate() {
                 let bin = (p.clamp(0.0, 1.0) * BIN_STEPS).round() as u16;
                 *g.cells.entry(vec![l as u16, bin]).or_insert(0) += 1;
             }
         } else {
-            let key: Vec<u16> = obs
-                .probabilities
+            let key: Vec<u16> = probabilities
                 .iter()
                 .map(|p| (p.clamp(0.0, 1.0) * CELL_STEPS).round() as u16)
                 .collect();
@@ -317,6 +329,7 @@ impl PrevalenceState {
             groups: saved.groups.into_iter().collect(),
             skipped: saved.skipped,
             scratch: Vec::new(),
+            calibrated: Vec::new(),
         })
     }
 
@@ -346,9 +359,19 @@ impl PrevalenceState {
         }
         let mut keys: Vec<&Vec<String>> = self.groups.keys().collect();
         keys.sort();
+        let per_group: Vec<Vec<PrevalenceRow>> = keys
+            .par_iter()
+            .map(|key| self.group_rows(key, method, ci))
+            .collect();
+        Ok(per_group.into_iter().flatten().collect())
+    }
+
+    /// The rows of one group: see [`PrevalenceState::estimate`].
+    fn group_rows(&self, key: &[String], method: Method, ci: f64) -> Vec<PrevalenceRow> {
+        let spec = &self.spec;
         let k = spec.labels.len();
-        let mut rows = Vec::with_capacity(keys.len() * k);
-        for key in keys {
+        let mut rows = Vec::with_capacity(k);
+        {
             let g = &self.groups[key];
             let n = g.documents as f64;
             let cc: Vec<f64> = g.predicted.iter().map(|&c| c as f64 / n).collect();
@@ -360,10 +383,7 @@ impl PrevalenceState {
                 ),
                 _ => (None, None),
             };
-            let emq = match (&spec.rates, spec.gold) {
-                (_, true) => None,
-                (rates, false) => Some(self.em(g, rates.as_ref())),
-            };
+            let emq = if spec.gold { None } else { Some(self.em(g)) };
             let share = match method {
                 Method::Cc => cc.clone(),
                 Method::Pcc => pcc.clone(),
@@ -371,10 +391,15 @@ impl PrevalenceState {
                 Method::Pacc => pacc.clone().unwrap_or_default(),
                 Method::Emq => emq.clone().unwrap_or_default(),
             };
-            let interval = self.interval(g, method, ci);
+            let interval = match (method, &emq) {
+                (Method::Emq, Some(point)) if spec.bootstrap > 0 => {
+                    Some(central(self.em_replicates(key, g, point), k, ci))
+                }
+                _ => self.interval(g, method, ci),
+            };
             let (group, period) = match spec.time {
                 Some(_) => (key[..key.len() - 1].to_vec(), key.last().cloned()),
-                None => (key.clone(), None),
+                None => (key.to_vec(), None),
             };
             for l in 0..k {
                 rows.push(PrevalenceRow {
@@ -393,7 +418,7 @@ impl PrevalenceState {
                 });
             }
         }
-        Ok(rows)
+        rows
     }
 
     /// The finished analysis: [`PrevalenceState::estimate`] per group and period, and per group
@@ -449,48 +474,115 @@ impl PrevalenceState {
         }
     }
 
-    /// EMQ of a group's cells.
-    fn em(&self, g: &GroupState, rates: Option<&PrevalenceRates>) -> Vec<f64> {
+    /// The prior the (calibrated) probabilities are calibrated to: the training shares, or
+    /// without rates the class-balanced prior of the default training.
+    fn prior(&self) -> Vec<f64> {
         let k = self.spec.labels.len();
-        let uniform = if self.spec.multi_label {
-            vec![0.5; k]
-        } else {
-            vec![1.0 / k as f64; k]
-        };
-        let prior = rates.map_or(&uniform, |r| &r.calibration_prior);
-        if self.spec.multi_label {
-            let mut bins: Vec<Vec<(f64, f64)>> = vec![Vec::new(); k];
-            for (key, &n) in &g.cells {
-                bins[key[0] as usize].push((key[1] as f64 / BIN_STEPS, n as f64));
-            }
-            bins.iter()
-                .zip(prior)
-                .map(|(b, &p)| em_binary(b, p))
-                .collect()
-        } else {
-            let cells: Vec<(Vec<f64>, f64)> = g
-                .cells
-                .iter()
-                .map(|(key, &n)| {
-                    let p: Vec<f64> = key.iter().map(|&c| c as f64 / CELL_STEPS).collect();
-                    (p, n as f64)
-                })
-                .collect();
-            em_shares(&cells, prior)
+        match &self.spec.rates {
+            Some(r) => r.calibration_prior.clone(),
+            None if self.spec.multi_label => vec![0.5; k],
+            None => vec![1.0 / k as f64; k],
         }
     }
 
-    /// The central `ci` interval of `method` over the group's bootstrap replicates, per label;
-    /// `None` without replicates. EMQ replicates re-weight the group's cells by each replicate's
-    /// ratio of probability mass per label to the whole group's, a first-order stand-in for
-    /// re-running EM on re-drawn documents.
+    /// A group's EMQ cells as probabilities, in cell order: single-label, one vector per cell;
+    /// one-vs-rest, (label, probability) per cell.
+    fn cell_probabilities(&self, g: &GroupState) -> CellProbabilities {
+        if self.spec.multi_label {
+            CellProbabilities::PerLabel(
+                g.cells
+                    .keys()
+                    .map(|key| (key[0] as usize, key[1] as f64 / BIN_STEPS))
+                    .collect(),
+            )
+        } else {
+            CellProbabilities::Vectors(
+                g.cells
+                    .keys()
+                    .map(|key| key.iter().map(|&c| c as f64 / CELL_STEPS).collect())
+                    .collect(),
+            )
+        }
+    }
+
+    /// EMQ over the cells with weights `weights` (cell order), from `start`.
+    fn em_weighted(
+        &self,
+        cells: &CellProbabilities,
+        weights: &[f64],
+        prior: &[f64],
+        start: Option<&[f64]>,
+        tolerance: f64,
+    ) -> Vec<f64> {
+        match cells {
+            CellProbabilities::Vectors(v) => em_shares(v, weights, prior, start, tolerance),
+            CellProbabilities::PerLabel(v) => {
+                let k = prior.len();
+                let mut probs: Vec<Vec<f64>> = vec![Vec::new(); k];
+                let mut w: Vec<Vec<f64>> = vec![Vec::new(); k];
+                for (&(l, p), &x) in v.iter().zip(weights) {
+                    probs[l].push(p);
+                    w[l].push(x);
+                }
+                (0..k)
+                    .map(|l| em_binary(&probs[l], &w[l], prior[l], start.map(|s| s[l]), tolerance))
+                    .collect()
+            }
+        }
+    }
+
+    /// EMQ of a group.
+    fn em(&self, g: &GroupState) -> Vec<f64> {
+        let weights: Vec<f64> = g.cells.values().map(|&n| n as f64).collect();
+        let cells = self.cell_probabilities(g);
+        self.em_weighted(&cells, &weights, &self.prior(), None, EM_TOLERANCE)
+    }
+
+    /// EMQ of each bootstrap replicate of group `key`. A cell holds documents with the same
+    /// (rounded) probabilities, so its Poisson(1) weights summed over its n documents are one
+    /// Poisson(n) draw: drawn here per cell and replicate from a hash of the seed, the group
+    /// and the cell, so the replicates are a function of the state alone (merge = one pass).
+    fn em_replicates(&self, key: &[String], g: &GroupState, point: &[f64]) -> Vec<Vec<f64>> {
+        let r = self.spec.bootstrap;
+        let cells = self.cell_probabilities(g);
+        let prior = self.prior();
+        let group_seed =
+            xxhash_rust::xxh3::xxh3_64_with_seed(key.join("\u{1f}").as_bytes(), self.spec.seed);
+        let counts: Vec<u64> = g.cells.values().copied().collect();
+        let mut draws = vec![0u32; counts.len() * r];
+        for (c, (cell, &n)) in g.cells.keys().zip(&counts).enumerate() {
+            let bytes: Vec<u8> = cell.iter().flat_map(|v| v.to_le_bytes()).collect();
+            let mut rng = SplitMix(xxhash_rust::xxh3::xxh3_64_with_seed(&bytes, group_seed));
+            for rep in 0..r {
+                draws[c * r + rep] = poisson(n as f64, &mut rng) as u32;
+            }
+        }
+        let mut weights = vec![0.0; counts.len()];
+        (0..r)
+            .map(|rep| {
+                for (c, w) in weights.iter_mut().enumerate() {
+                    *w = draws[c * r + rep] as f64;
+                }
+                self.em_weighted(
+                    &cells,
+                    &weights,
+                    &prior,
+                    Some(point),
+                    EM_REPLICATE_TOLERANCE,
+                )
+            })
+            .collect()
+    }
+
+    /// The central `ci` interval of `method` (CC, PCC, ACC or PACC) over the group's bootstrap
+    /// replicates, per label; `None` without replicates.
     fn interval(&self, g: &GroupState, method: Method, ci: f64) -> Option<(Vec<f64>, Vec<f64>)> {
         let k = self.spec.labels.len();
         let r = self.spec.bootstrap;
         if r == 0 {
             return None;
         }
-        let mut per_label: Vec<Vec<f64>> = vec![Vec::with_capacity(r); k];
+        let mut estimates: Vec<Vec<f64>> = Vec::with_capacity(r);
         for rep in 0..r {
             let n = g.rep_documents[rep];
             if n == 0 {
@@ -511,34 +603,59 @@ impl PrevalenceState {
                 (Method::Pcc, _) => pcc,
                 (Method::Acc, Some(rates)) => self.adjust(&cc, &rates.hard),
                 (Method::Pacc, Some(rates)) => self.adjust(&pcc, &rates.soft),
-                (Method::Emq, rates) => {
-                    // EMQ moves with PCC: shift the point estimate by the replicate's PCC shift,
-                    // scaled by EMQ's own sensitivity (its distance from the prior over PCC's).
-                    let full_pcc: Vec<f64> = g
-                        .mass
-                        .iter()
-                        .map(|&m| m as f64 / FIXED_ONE / g.documents as f64)
-                        .collect();
-                    let point = self.em(g, rates.as_ref());
-                    (0..k)
-                        .map(|l| (point[l] + (pcc[l] - full_pcc[l])).clamp(0.0, 1.0))
-                        .collect()
-                }
                 _ => return None,
             };
-            for (l, v) in est.into_iter().enumerate() {
-                per_label[l].push(v);
-            }
+            estimates.push(est);
         }
-        let (a, b) = ((1.0 - ci) / 2.0, 1.0 - (1.0 - ci) / 2.0);
-        let mut lo = Vec::with_capacity(k);
-        let mut hi = Vec::with_capacity(k);
-        for v in per_label.iter_mut() {
-            v.sort_by(f64::total_cmp);
-            lo.push(quantile(v, a));
-            hi.push(quantile(v, b));
+        Some(central(estimates, k, ci))
+    }
+}
+
+/// The central `ci` interval per label of replicate estimates (each a vector over `k` labels;
+/// replicates whose estimate is not a number, such as one that drew no document, are left out).
+fn central(estimates: Vec<Vec<f64>>, k: usize, ci: f64) -> (Vec<f64>, Vec<f64>) {
+    let (a, b) = ((1.0 - ci) / 2.0, 1.0 - (1.0 - ci) / 2.0);
+    let mut lo = Vec::with_capacity(k);
+    let mut hi = Vec::with_capacity(k);
+    for l in 0..k {
+        let mut v: Vec<f64> = estimates
+            .iter()
+            .map(|e| e[l])
+            .filter(|x| !x.is_nan())
+            .collect();
+        v.sort_by(f64::total_cmp);
+        lo.push(quantile(&v, a));
+        hi.push(quantile(&v, b));
+    }
+    (lo, hi)
+}
+
+/// A group's EMQ cells as probabilities.
+enum CellProbabilities {
+    /// Single-label: one probability vector per cell.
+    Vectors(Vec<Vec<f64>>),
+    /// One-vs-rest: (label, probability) per cell.
+    PerLabel(Vec<(usize, f64)>),
+}
+
+/// A Poisson(λ) draw: by inversion for λ ≤ 30, else by the normal approximation
+/// `round(λ + √λ z)` (Box–Muller), whose error at λ > 30 is far below the bootstrap's own.
+fn poisson(lambda: f64, rng: &mut SplitMix) -> u64 {
+    let uniform = |rng: &mut SplitMix| (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+    if lambda <= 30.0 {
+        let u = uniform(rng);
+        let (mut k, mut p) = (0u64, (-lambda).exp());
+        let mut cdf = p;
+        while u > cdf && k < 1000 {
+            k += 1;
+            p *= lambda / k as f64;
+            cdf += p;
         }
-        Some((lo, hi))
+        k
+    } else {
+        let (u1, u2) = (uniform(rng).max(f64::MIN_POSITIVE), uniform(rng));
+        let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+        (lambda + lambda.sqrt() * z).round().max(0.0) as u64
     }
 }
 

@@ -126,53 +126,28 @@ fn constrained_solve(
     k: usize,
 ) -> Vec<f64> {
     let m = s.len();
-    let n = m + 1;
-    let mut sys = vec![vec![0.0; n + 1]; n];
+    let mut sys = vec![vec![0.0; m + 1]; m + 1];
+    let mut rhs = vec![0.0; m + 1];
     for (r, &jr) in s.iter().enumerate() {
         for (c, &jc) in s.iter().enumerate() {
             sys[r][c] = (0..k).map(|i| a(i, jr) * a(i, jc)).sum();
         }
         sys[r][m] = 1.0;
-        sys[r][n] = (0..k).map(|i| a(i, jr) * q[i]).sum();
+        rhs[r] = (0..k).map(|i| a(i, jr) * q[i]).sum();
     }
     let trace: f64 = (0..m).map(|r| sys[r][r]).sum();
     for (r, row) in sys.iter_mut().enumerate().take(m) {
         row[r] += 1e-12 * trace.max(1e-300);
     }
     sys[m][..m].fill(1.0);
-    sys[m][n] = 1.0;
-    // Gaussian elimination with partial pivoting.
-    for col in 0..n {
-        let piv = (col..n)
-            .max_by(|&x, &y| sys[x][col].abs().total_cmp(&sys[y][col].abs()))
-            .unwrap_or(col);
-        sys.swap(col, piv);
-        let p = sys[col][col];
-        if p.abs() < 1e-300 {
-            continue;
+    rhs[m] = 1.0;
+    match crate::linalg::solve(sys, &rhs) {
+        Some(mut x) => {
+            x.truncate(m);
+            x
         }
-        let pivot_row = sys[col].clone();
-        for (r, row) in sys.iter_mut().enumerate() {
-            if r != col {
-                let f = row[col] / p;
-                if f != 0.0 {
-                    for (x, &y) in row[col..].iter_mut().zip(&pivot_row[col..]) {
-                        *x -= f * y;
-                    }
-                }
-            }
-        }
+        None => vec![1.0 / m as f64; m],
     }
-    (0..m)
-        .map(|r| {
-            let v = sys[r][n] / sys[r][r];
-            if v.is_finite() {
-                v
-            } else {
-                1.0 / m as f64
-            }
-        })
-        .collect()
 }
 
 fn clip_normalise(mut x: Vec<f64>) -> Vec<f64> {
@@ -194,56 +169,99 @@ pub fn binary_adjust(q: f64, tpr: f64, fpr: f64) -> f64 {
     ((q - fpr) / d).clamp(0.0, 1.0)
 }
 
-/// EMQ iterations stop when no share moves by more than this.
-const EM_TOLERANCE: f64 = 1e-9;
+/// EMQ iterations of a point estimate stop when no share moves by more than this.
+pub const EM_TOLERANCE: f64 = 1e-9;
+/// ... and those of a bootstrap replicate (an interval's end needs no more digits).
+pub const EM_REPLICATE_TOLERANCE: f64 = 1e-6;
 /// ... or after this many.
 const EM_ITERATIONS: usize = 1000;
 
-/// Single-label EMQ over weighted probability vectors (`cells`: probabilities, weight), from the
-/// prior `prior` the probabilities are calibrated to. Each round re-weights every vector by
-/// `π_l / π0_l`, renormalises it and takes the weighted mean as the new `π`.
-pub fn em_shares(cells: &[(Vec<f64>, f64)], prior: &[f64]) -> Vec<f64> {
+/// Single-label EMQ over probability vectors `probs` with weights `weights`, from the prior
+/// `prior` the probabilities are calibrated to, starting at `start` (default: the prior). Each
+/// round re-weights every vector by `π_l / π0_l`, renormalises it and takes the weighted mean as
+/// the new `π`. The log-likelihood `Σ w log Σ_l p_l π_l / π0_l` is concave in `π`, so the start
+/// changes the rounds needed, not the result.
+pub fn em_shares(
+    probs: &[Vec<f64>],
+    weights: &[f64],
+    prior: &[f64],
+    start: Option<&[f64]>,
+    tolerance: f64,
+) -> Vec<f64> {
     let k = prior.len();
-    let total: f64 = cells.iter().map(|c| c.1).sum();
+    let total: f64 = weights.iter().sum();
     if total <= 0.0 {
         return vec![f64::NAN; k];
     }
-    let mut pi = prior.to_vec();
+    let mut pi = start.unwrap_or(prior).to_vec();
     let mut post = vec![0.0; k];
+    let mut ratio = vec![0.0; k];
+    let mut next = vec![0.0; k];
     for _ in 0..EM_ITERATIONS {
-        let ratio: Vec<f64> = pi.iter().zip(prior).map(|(a, b)| a / b).collect();
-        let mut next = vec![0.0; k];
-        for (p, w) in cells {
+        for l in 0..k {
+            ratio[l] = pi[l] / prior[l];
+        }
+        next.iter_mut().for_each(|v| *v = 0.0);
+        for (p, &w) in probs.iter().zip(weights) {
+            if w == 0.0 {
+                continue;
+            }
             let mut s = 0.0;
             for l in 0..k {
                 post[l] = p[l] * ratio[l];
                 s += post[l];
             }
             if s > 0.0 {
+                let f = w / s;
                 for l in 0..k {
-                    next[l] += w * post[l] / s;
+                    next[l] += f * post[l];
                 }
             }
         }
-        next.iter_mut().for_each(|v| *v /= total);
-        let moved = next
-            .iter()
-            .zip(&pi)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
-        pi = next;
-        if moved < EM_TOLERANCE {
+        let mut moved = 0.0f64;
+        for l in 0..k {
+            let v = next[l] / total;
+            moved = moved.max((v - pi[l]).abs());
+            pi[l] = v;
+        }
+        if moved < tolerance {
             break;
         }
     }
     pi
 }
 
-/// Binary EMQ of one one-vs-rest label: `bins` are (probability, weight), `prior` the positive
-/// share its probabilities are calibrated to.
-pub fn em_binary(bins: &[(f64, f64)], prior: f64) -> f64 {
-    let cells: Vec<(Vec<f64>, f64)> = bins.iter().map(|&(p, w)| (vec![p, 1.0 - p], w)).collect();
-    em_shares(&cells, &[prior, 1.0 - prior])[0]
+/// Binary EMQ of one one-vs-rest label: probabilities `probs` with weights `weights`, `prior`
+/// the positive share the probabilities are calibrated to; as [`em_shares`] with two labels.
+pub fn em_binary(
+    probs: &[f64],
+    weights: &[f64],
+    prior: f64,
+    start: Option<f64>,
+    tolerance: f64,
+) -> f64 {
+    let total: f64 = weights.iter().sum();
+    if total <= 0.0 {
+        return f64::NAN;
+    }
+    let mut pi = start.unwrap_or(prior);
+    for _ in 0..EM_ITERATIONS {
+        let (r1, r0) = (pi / prior, (1.0 - pi) / (1.0 - prior));
+        let mut next = 0.0;
+        for (&p, &w) in probs.iter().zip(weights) {
+            let (a, b) = (p * r1, (1.0 - p) * r0);
+            if a + b > 0.0 {
+                next += w * a / (a + b);
+            }
+        }
+        let next = next / total;
+        let moved = (next - pi).abs();
+        pi = next;
+        if moved < tolerance {
+            break;
+        }
+    }
+    pi
 }
 
 /// The `q`-quantile (0..=1) of sorted values, linearly interpolated.
@@ -307,12 +325,21 @@ mod tests {
     fn em_recovers_a_shifted_prior() {
         // Documents whose calibrated (prior 0.5) probability is 0.8 for positives and 0.2 for
         // negatives; a corpus with 90% positives.
-        let cells = vec![(0.8, 0.9), (0.2, 0.1)];
-        let est = em_binary(&cells, 0.5);
+        let est = em_binary(&[0.8, 0.2], &[0.9, 0.1], 0.5, None, EM_TOLERANCE);
         assert!(est > 0.9, "{est}");
-        // Unchanged prior: EM stays put.
-        let cells = vec![(0.8, 0.5), (0.2, 0.5)];
-        assert!((em_binary(&cells, 0.5) - 0.5).abs() < 1e-6);
+        // Unchanged prior: EM stays put, from any start.
+        for start in [None, Some(0.1), Some(0.9)] {
+            let est = em_binary(&[0.8, 0.2], &[0.5, 0.5], 0.5, start, EM_TOLERANCE);
+            assert!((est - 0.5).abs() < 1e-6, "{est}");
+        }
+        // The single-label form agrees with the binary one.
+        let probs = vec![vec![0.8, 0.2], vec![0.2, 0.8]];
+        let multi = em_shares(&probs, &[0.9, 0.1], &[0.5, 0.5], None, EM_TOLERANCE);
+        assert!((multi[0] - est_binary_check()).abs() < 1e-6, "{multi:?}");
+    }
+
+    fn est_binary_check() -> f64 {
+        em_binary(&[0.8, 0.2], &[0.9, 0.1], 0.5, None, EM_TOLERANCE)
     }
 
     #[test]

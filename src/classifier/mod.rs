@@ -13,7 +13,7 @@ mod thresholds;
 pub use folds::CrossValidation;
 pub use params::{ClassifierParams, LabelMode, ThresholdMode};
 pub use pipeline::{Classifier, Highlight, Overview, Prediction, StageTimes, TrainingSummary};
-pub use rates::PrevalenceRates;
+pub use rates::{Calibration, PrevalenceRates};
 pub use thresholds::{
     best_f1_threshold, tune_on_probabilities, LabelThreshold, ThresholdTuning,
     TUNED_THRESHOLD_RANGE,

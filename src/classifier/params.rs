@@ -312,22 +312,12 @@ impl ClassifierParams {
             let k = clf.labels.len();
             let multi = kind == ModelKind::OneVsRest;
             let decided: Vec<Vec<usize>> = probs.chunks(k).map(|p| clf.decide(p)).collect();
-            let n = docs.len() as f64;
-            let prior: Vec<f64> = match (logistic.class_weight, multi) {
-                (ClassWeight::Balanced, false) => vec![1.0 / k as f64; k],
-                (ClassWeight::Balanced, true) => vec![0.5; k],
-                (ClassWeight::None, _) => clf
-                    .labels
-                    .iter()
-                    .map(|l| clf.summary.label_counts[l] as f64 / n)
-                    .collect(),
-            };
             clf.summary.rates = Some(PrevalenceRates::estimate(
                 multi,
+                k,
                 &probs,
                 &decided,
                 &truth,
-                prior,
                 self.rate_folds,
                 self.threshold_seed,
             ));

@@ -24,10 +24,12 @@ pub struct PrevalenceRates {
     pub n_documents: usize,
     /// Training documents of each label, in model order.
     pub positives: Vec<usize>,
-    /// The label shares the model's probabilities are calibrated to: the class-weighted training
-    /// shares (uniform, or 0.5 per one-vs-rest label, under balanced class weights). EMQ re-weights
-    /// probabilities from this prior to the corpus's.
+    /// The label shares the calibrated probabilities are calibrated to: the training shares. EMQ
+    /// re-weights probabilities from this prior to the corpus's.
     pub calibration_prior: Vec<f64>,
+    /// The map from the model's probabilities to calibrated ones, fitted on the out-of-fold
+    /// probabilities; PCC, PACC (`soft`) and EMQ use calibrated probabilities.
+    pub calibration: Calibration,
     /// Classify-and-count rates (see the type's description).
     pub hard: Vec<Vec<f64>>,
     /// Probabilistic rates (see the type's description).
@@ -35,18 +37,18 @@ pub struct PrevalenceRates {
 }
 
 impl PrevalenceRates {
-    /// The rates from out-of-fold probabilities `probs` (n × labels, row-major), the labels each
-    /// document's probabilities lead to (`decided`), and its true labels (`truth`, label indices).
+    /// The rates from out-of-fold probabilities `probs` (n × `k` labels, row-major), the labels
+    /// each document's probabilities lead to (`decided`), and its true labels (`truth`, label
+    /// indices).
     pub fn estimate(
         multi_label: bool,
-        probs: &[f64],
+        k: usize,
+        raw: &[f64],
         decided: &[Vec<usize>],
         truth: &[Vec<usize>],
-        calibration_prior: Vec<f64>,
         folds: usize,
         seed: u64,
     ) -> PrevalenceRates {
-        let k = calibration_prior.len();
         let n = truth.len();
         let mut positives = vec![0usize; k];
         for t in truth {
@@ -54,6 +56,16 @@ impl PrevalenceRates {
                 positives[l] += 1;
             }
         }
+        let calibration = Calibration::fit(multi_label, k, raw, truth);
+        let mut probs = raw.to_vec();
+        for row in probs.chunks_mut(k) {
+            calibration.apply(multi_label, row);
+        }
+        let probs = &probs[..];
+        let calibration_prior: Vec<f64> = positives
+            .iter()
+            .map(|&c| (c as f64 / n.max(1) as f64).clamp(1e-6, 1.0 - 1e-6))
+            .collect();
         let (hard, soft) = if multi_label {
             // [positives, negatives] sums per label.
             let mut hit = vec![[0.0f64; 2]; k];
@@ -100,6 +112,7 @@ impl PrevalenceRates {
             n_documents: n,
             positives,
             calibration_prior,
+            calibration,
             hard,
             soft,
         }
@@ -130,6 +143,190 @@ impl PrevalenceRates {
         {
             return Err("a calibration prior share is outside (0, 1]".into());
         }
+        let c = &self.calibration;
+        let slopes = if multi_label { n_labels } else { 1 };
+        if c.slopes.len() != slopes || c.offsets.len() != n_labels {
+            return Err("the calibration does not fit the labels".into());
+        }
+        if c.slopes
+            .iter()
+            .chain(&c.offsets)
+            .any(|x| !(x.is_finite() && x.abs() <= 1e6))
+        {
+            return Err("a calibration parameter is not finite or beyond ±1e6".into());
+        }
         Ok(())
     }
+}
+
+/// Probabilities are clipped to [FLOOR, 1 − FLOOR] before their logarithm.
+const FLOOR: f64 = 1e-12;
+
+/// Calibration of a model's probabilities, fitted by maximum likelihood on out-of-fold
+/// probabilities of the training data: single-label, bias-corrected temperature scaling
+/// `p'_l ∝ exp(a · ln p_l + b_l)` (one slope a, an offset per label; Alexandari et al. 2020);
+/// one-vs-rest, Platt scaling of each label, `p'_l = σ(a_l · logit p_l + b_l)`.
+///
+/// Why: EMQ and PCC take probabilities at face value, and a model trained with C = 10 and
+/// balanced class weights is calibrated to neither the training shares nor its own confidence;
+/// with free offsets the calibrated probabilities average to the training shares, which is the
+/// prior EMQ starts from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// The slope a (single-label: one; one-vs-rest: one per label).
+    pub slopes: Vec<f64>,
+    /// The offsets b, one per label.
+    pub offsets: Vec<f64>,
+}
+
+impl Calibration {
+    /// No change: slope 1, offsets 0.
+    pub fn identity(multi_label: bool, k: usize) -> Calibration {
+        Calibration {
+            slopes: vec![1.0; if multi_label { k } else { 1 }],
+            offsets: vec![0.0; k],
+        }
+    }
+
+    /// Calibrate one document's probabilities (model order) in place.
+    pub fn apply(&self, multi_label: bool, p: &mut [f64]) {
+        if multi_label {
+            for ((x, &a), &b) in p.iter_mut().zip(&self.slopes).zip(&self.offsets) {
+                let c = x.clamp(FLOOR, 1.0 - FLOOR);
+                *x = crate::logistic::sigmoid(a * (c.ln() - (1.0 - c).ln()) + b);
+            }
+        } else {
+            let a = self.slopes[0];
+            for (x, &b) in p.iter_mut().zip(&self.offsets) {
+                *x = a * x.max(FLOOR).ln() + b;
+            }
+            let m = p.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let mut s = 0.0;
+            for x in p.iter_mut() {
+                *x = (*x - m).exp();
+                s += *x;
+            }
+            p.iter_mut().for_each(|x| *x /= s);
+        }
+    }
+
+    /// The maximum-likelihood calibration of `probs` (n × k) against `truth`.
+    fn fit(multi_label: bool, k: usize, probs: &[f64], truth: &[Vec<usize>]) -> Calibration {
+        if multi_label {
+            let mut c = Calibration::identity(true, k);
+            for l in 0..k {
+                let x: Vec<f64> = probs
+                    .chunks(k)
+                    .map(|p| {
+                        let c = p[l].clamp(FLOOR, 1.0 - FLOOR);
+                        c.ln() - (1.0 - c).ln()
+                    })
+                    .collect();
+                let y: Vec<usize> = truth.iter().map(|t| t.contains(&l) as usize).collect();
+                // Binary softmax over (negative, positive) with features (0, x): z = a x + b.
+                let (a, b) = newton(&x, &y, 1, |x, _| [0.0, x]);
+                c.slopes[l] = a;
+                c.offsets[l] = b[1] - b[0];
+            }
+            c
+        } else {
+            let x: Vec<f64> = probs.iter().map(|p| p.max(FLOOR).ln()).collect();
+            let y: Vec<usize> = truth.iter().map(|t| t[0]).collect();
+            let (a, b) = newton(&x, &y, k, |x, _| [x, 0.0]);
+            Calibration {
+                slopes: vec![a],
+                offsets: b,
+            }
+        }
+    }
+}
+
+/// Newton's method with backtracking for `z_i = a · x_i + b_i` under the softmax likelihood of
+/// labels `y`, with a ridge of 1e-6 per document on b (softmax is blind to a shift of every b).
+/// `x` holds `width` features per document, unless `width` is 1, in which case `feature` maps a
+/// document's one value to the features of its two classes (binary calibration). Returns (a, b);
+/// the identity (1, 0) when there is nothing to fit or no step improves.
+fn newton(
+    x: &[f64],
+    y: &[usize],
+    width: usize,
+    feature: impl Fn(f64, usize) -> [f64; 2],
+) -> (f64, Vec<f64>) {
+    let n = y.len();
+    let k = if width == 1 { 2 } else { width };
+    let ridge = 1e-6 * n as f64;
+    let feats = |i: usize, l: usize| -> f64 {
+        if width == 1 {
+            feature(x[i], l)[l]
+        } else {
+            x[i * k + l]
+        }
+    };
+    let nll = |a: f64, b: &[f64]| -> f64 {
+        let mut f = 0.5 * ridge * b.iter().map(|v| v * v).sum::<f64>();
+        for i in 0..n {
+            let z: Vec<f64> = (0..k).map(|l| a * feats(i, l) + b[l]).collect();
+            let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let lse = m + z.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
+            f += lse - z[y[i]];
+        }
+        f
+    };
+    let (mut a, mut b) = (1.0, vec![0.0; k]);
+    if n == 0 {
+        return (a, b);
+    }
+    let mut f = nll(a, &b);
+    for _ in 0..50 {
+        // Gradient and Hessian over (a, b_0..b_{k-1}).
+        let d = k + 1;
+        let mut g = vec![0.0; d];
+        let mut h = vec![vec![0.0; d]; d];
+        for i in 0..n {
+            let xs: Vec<f64> = (0..k).map(|l| feats(i, l)).collect();
+            let z: Vec<f64> = (0..k).map(|l| a * xs[l] + b[l]).collect();
+            let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let e: Vec<f64> = z.iter().map(|v| (v - m).exp()).collect();
+            let s: f64 = e.iter().sum();
+            let q: Vec<f64> = e.iter().map(|v| v / s).collect();
+            let qx: f64 = (0..k).map(|l| q[l] * xs[l]).sum();
+            for l in 0..k {
+                let r = q[l] - (y[i] == l) as u8 as f64;
+                g[0] += r * xs[l];
+                g[1 + l] += r;
+                h[0][1 + l] += q[l] * (xs[l] - qx);
+                for j in 0..k {
+                    h[1 + l][1 + j] += q[l] * ((l == j) as u8 as f64 - q[j]);
+                }
+            }
+            h[0][0] += (0..k).map(|l| q[l] * xs[l] * xs[l]).sum::<f64>() - qx * qx;
+        }
+        for l in 0..k {
+            g[1 + l] += ridge * b[l];
+            h[1 + l][1 + l] += ridge;
+            h[1 + l][0] = h[0][1 + l];
+        }
+        h[0][0] += 1e-12 * n as f64;
+        let Some(step) = crate::linalg::solve(h, &g) else {
+            break;
+        };
+        let mut t = 1.0;
+        let mut improved = false;
+        for _ in 0..30 {
+            let na = a - t * step[0];
+            let nb: Vec<f64> = (0..k).map(|l| b[l] - t * step[1 + l]).collect();
+            let nf = nll(na, &nb);
+            if nf.is_finite() && nf <= f {
+                let gain = f - nf;
+                (a, b, f) = (na, nb, nf);
+                improved = gain > 1e-12 * f.abs().max(1.0);
+                break;
+            }
+            t *= 0.5;
+        }
+        if !improved {
+            break;
+        }
+    }
+    (a, b)
 }

@@ -40,7 +40,7 @@ pub(super) struct AnalyzeArgs {
     /// The estimate reported as `share` (and given an interval): cc, pcc, acc, pacc or emq. All
     /// five are reported; the default is the one most accurate in the measurements of the README
     /// ("Frame prevalence").
-    #[arg(long, default_value = "pacc")]
+    #[arg(long, default_value = "emq")]
     method: Method,
     /// Output: table, json, csv (tidy, one row per group and label) or html (charts).
     #[arg(long, default_value = "table", value_parser = ["table", "json", "csv", "html"])]
