@@ -70,6 +70,8 @@ struct GroupState {
     /// Sum of each label's probability, fixed point.
     mass: Vec<u128>,
     /// EMQ cells: single-label, the rounded probability vector; one-vs-rest, `[label, bin]`.
+    /// Saved as a list of [key, count] pairs (JSON keys are strings).
+    #[serde(with = "pairs")]
     cells: BTreeMap<Vec<u16>, u64>,
     /// Replicate r's weighted document count.
     rep_documents: Vec<u64>,
@@ -102,6 +104,24 @@ impl GroupState {
         add(&mut self.rep_documents, &other.rep_documents);
         add(&mut self.rep_predicted, &other.rep_predicted);
         add(&mut self.rep_mass, &other.rep_mass);
+    }
+}
+
+/// A map with list keys saved as a list of `[key, value]` pairs, in key order.
+mod pairs {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<S: Serializer>(m: &BTreeMap<Vec<u16>, u64>, s: S) -> Result<S::Ok, S::Error> {
+        let v: Vec<(&Vec<u16>, &u64)> = m.iter().collect();
+        v.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<Vec<u16>, u64>, D::Error> {
+        let v: Vec<(Vec<u16>, u64)> = Vec::deserialize(d)?;
+        Ok(v.into_iter().collect())
     }
 }
 
@@ -317,6 +337,25 @@ impl PrevalenceState {
                 return Err(bad(format!(
                     "group {key:?} does not have {k} labels and {r} replicates"
                 )));
+            }
+            let cells_fit = g.cells.keys().all(|c| {
+                if saved.spec.multi_label {
+                    (c[0] as usize) < k && c[1] as f64 <= BIN_STEPS
+                } else {
+                    c.iter().all(|&v| v as f64 <= CELL_STEPS)
+                }
+            });
+            let per_doc = if saved.spec.multi_label { k as u128 } else { 1 };
+            let counts_fit = g.documents > 0
+                && g.cells.values().map(|&c| c as u128).sum::<u128>()
+                    == g.documents as u128 * per_doc
+                && g.predicted.iter().all(|&c| c <= g.documents);
+            if !cells_fit || !counts_fit {
+                return Err(bad(format!("group {key:?} has inconsistent counts")));
+            }
+            let key_len = saved.spec.by.len() + saved.spec.time.is_some() as usize;
+            if key.len() != key_len {
+                return Err(bad(format!("group {key:?} does not have {key_len} values")));
             }
         }
         if let Some(rates) = &saved.spec.rates {

@@ -349,3 +349,267 @@ fn statistic_names_parse_and_rank() {
     let pmis: Vec<f64> = c.terms.iter().map(|t| t.keyness.pmi).collect();
     assert!(pmis.windows(2).all(|w| w[0] >= w[1]), "{pmis:?}");
 }
+
+// ---- prevalence ----
+
+fn prevalence_spec(multi_label: bool, bootstrap: usize) -> PrevalenceSpec {
+    PrevalenceSpec {
+        model: "test".into(),
+        labels: vec!["a".into(), "b".into(), "c".into()],
+        multi_label,
+        by: vec!["source".into()],
+        time: None,
+        every: None,
+        gold: false,
+        bootstrap,
+        seed: 1,
+        rates: None,
+    }
+}
+
+/// 300 synthetic documents in two groups, deterministic.
+fn observations() -> Vec<(String, String, Vec<f64>, Vec<usize>)> {
+    (0..300)
+        .map(|i| {
+            let x = ((i * 37) % 100) as f64 / 100.0;
+            let p = vec![0.1 + 0.6 * x, 0.3 - 0.2 * x, 0.6 - 0.4 * x];
+            let s: f64 = p.iter().sum();
+            let p: Vec<f64> = p.iter().map(|v| v / s).collect();
+            let best = (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap();
+            let group = if i % 3 == 0 { "north" } else { "south" };
+            (format!("doc-{i}"), group.to_string(), p, vec![best])
+        })
+        .collect()
+}
+
+fn fill(state: &mut PrevalenceState, obs: &[(String, String, Vec<f64>, Vec<usize>)]) {
+    for (id, group, p, labels) in obs {
+        state.add(
+            std::slice::from_ref(group),
+            Observation {
+                id,
+                probabilities: p,
+                labels,
+            },
+        );
+    }
+}
+
+#[test]
+fn a_merged_state_is_the_same_bytes_and_estimates_as_one_pass() {
+    let obs = observations();
+    let mut one = PrevalenceState::new(prevalence_spec(false, 50));
+    fill(&mut one, &obs);
+    one.skip("field \"source\" missing or not a string");
+    // Split unevenly and in another order: the sums are exact, so nothing may change.
+    let mut a = PrevalenceState::new(prevalence_spec(false, 50));
+    let mut b = PrevalenceState::new(prevalence_spec(false, 50));
+    let mut reversed = obs.clone();
+    reversed.reverse();
+    fill(&mut a, &reversed[..71]);
+    fill(&mut b, &reversed[71..]);
+    b.skip("field \"source\" missing or not a string");
+    let b = PrevalenceState::from_bytes(&b.to_bytes().unwrap(), "b.json").unwrap();
+    a.merge(&b).unwrap();
+    assert_eq!(a.to_bytes().unwrap(), one.to_bytes().unwrap());
+    for method in Method::ALL.into_iter().filter(|m| !m.needs_rates()) {
+        let x = a.report(method, 0.9).unwrap();
+        let y = one.report(method, 0.9).unwrap();
+        assert_eq!(x.to_csv().unwrap(), y.to_csv().unwrap(), "{method}");
+    }
+}
+
+#[test]
+fn estimates_follow_the_counts_and_intervals_hold_them() {
+    let obs = observations();
+    let mut state = PrevalenceState::new(prevalence_spec(false, 200));
+    fill(&mut state, &obs);
+    let rows = state.estimate(Method::Cc, 0.95).unwrap();
+    assert_eq!(rows.len(), 6, "2 groups × 3 labels");
+    for r in &rows {
+        let group: Vec<_> = obs.iter().filter(|o| o.1 == r.group[0]).collect();
+        let label = ["a", "b", "c"].iter().position(|l| *l == r.label).unwrap();
+        let cc = group.iter().filter(|o| o.3 == vec![label]).count() as f64 / group.len() as f64;
+        let pcc = group.iter().map(|o| o.2[label]).sum::<f64>() / group.len() as f64;
+        assert_eq!(r.documents, group.len() as u64);
+        assert!((r.cc - cc).abs() < 1e-12 && r.share == r.cc);
+        assert!(
+            (r.pcc.unwrap() - pcc).abs() < 1e-8,
+            "{} {pcc}",
+            r.pcc.unwrap()
+        );
+        assert!(
+            r.acc.is_none() && r.pacc.is_none(),
+            "no rates, no correction"
+        );
+        let (lo, hi) = (r.share_low.unwrap(), r.share_high.unwrap());
+        assert!(
+            lo <= r.share && r.share <= hi && hi - lo < 0.35,
+            "{lo} {} {hi}",
+            r.share
+        );
+    }
+    // Shares of a single-label group sum to 1 under every method.
+    for method in [Method::Cc, Method::Pcc, Method::Emq] {
+        let rows = state.estimate(method, 0.95).unwrap();
+        for g in rows.chunks(3) {
+            let s: f64 = g.iter().map(|r| r.share).sum();
+            assert!((s - 1.0).abs() < 1e-6, "{method}: {s}");
+        }
+    }
+    // Another seed draws other replicates; the same seed the same ones.
+    let mut again = PrevalenceState::new(prevalence_spec(false, 200));
+    fill(&mut again, &obs);
+    assert_eq!(
+        again.estimate(Method::Emq, 0.95).unwrap(),
+        state.estimate(Method::Emq, 0.95).unwrap()
+    );
+    let mut other = PrevalenceState::new(PrevalenceSpec {
+        seed: 2,
+        ..prevalence_spec(false, 200)
+    });
+    fill(&mut other, &obs);
+    assert_ne!(
+        other.estimate(Method::Cc, 0.95).unwrap(),
+        state.estimate(Method::Cc, 0.95).unwrap()
+    );
+}
+
+#[test]
+fn correction_needs_rates_and_states_must_agree() {
+    let mut state = PrevalenceState::new(prevalence_spec(false, 10));
+    fill(&mut state, &observations());
+    assert!(matches!(
+        state.estimate(Method::Pacc, 0.95),
+        Err(Error::NoRates { method: "pacc" })
+    ));
+    assert!(matches!(
+        state.estimate(Method::Cc, 1.5),
+        Err(Error::OutOfRange { name: "ci", .. })
+    ));
+    let other = PrevalenceState::new(PrevalenceSpec {
+        bootstrap: 20,
+        ..prevalence_spec(false, 10)
+    });
+    let err = state.merge(&other).unwrap_err().to_string();
+    assert!(err.contains("bootstraps differ"), "{err}");
+    let other = PrevalenceState::new(PrevalenceSpec {
+        model: "another".into(),
+        ..prevalence_spec(false, 10)
+    });
+    let err = state.merge(&other).unwrap_err().to_string();
+    assert!(err.contains("different models"), "{err}");
+    for (bytes, want) in [
+        (&b"{not json"[..], "not a prevalence state"),
+        (&b"{}"[..], "not a prevalence state"),
+    ] {
+        let err = PrevalenceState::from_bytes(bytes, "part.json")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("part.json") && err.contains(want), "{err}");
+    }
+    let mut v: serde_json::Value = serde_json::from_slice(&state.to_bytes().unwrap()).unwrap();
+    v["version"] = 99.into();
+    let err = PrevalenceState::from_bytes(&serde_json::to_vec(&v).unwrap(), "p.json")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("version 99"), "{err}");
+    let mut v: serde_json::Value = serde_json::from_slice(&state.to_bytes().unwrap()).unwrap();
+    v["groups"][0][1]["predicted"] = serde_json::json!([1]);
+    let err = PrevalenceState::from_bytes(&serde_json::to_vec(&v).unwrap(), "p.json")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("does not have 3 labels"), "{err}");
+}
+
+#[test]
+fn the_correction_undoes_known_confusion_rates() {
+    use crate::classifier::{Calibration, PrevalenceRates};
+    // A classifier that calls 30% of "a" documents "b" and 10% of "b" documents "a"; a corpus
+    // of 40 a and 60 b documents is then predicted 0.7·40 + 0.1·60 = 34 a, 66 b.
+    let rates = PrevalenceRates {
+        folds: 5,
+        seed: 0,
+        n_documents: 100,
+        positives: vec![50, 50],
+        calibration_prior: vec![0.5, 0.5],
+        calibration: Calibration::identity(false, 2),
+        hard: vec![vec![0.7, 0.3], vec![0.1, 0.9]],
+        soft: vec![vec![0.7, 0.3], vec![0.1, 0.9]],
+    };
+    let spec = PrevalenceSpec {
+        labels: vec!["a".into(), "b".into()],
+        by: Vec::new(),
+        rates: Some(rates),
+        ..prevalence_spec(false, 0)
+    };
+    let mut state = PrevalenceState::new(spec);
+    for i in 0..100 {
+        let predicted_a = i < 34;
+        let p = if predicted_a { [0.7, 0.3] } else { [0.3, 0.7] };
+        state.add(
+            &[],
+            Observation {
+                id: &format!("d{i}"),
+                probabilities: &p,
+                labels: &[if predicted_a { 0 } else { 1 }],
+            },
+        );
+    }
+    let rows = state.estimate(Method::Acc, 0.95).unwrap();
+    assert!((rows[0].cc - 0.34).abs() < 1e-12);
+    assert!(
+        (rows[0].acc.unwrap() - 0.4).abs() < 1e-9,
+        "{:?}",
+        rows[0].acc
+    );
+    assert!((rows[1].acc.unwrap() - 0.6).abs() < 1e-9);
+    assert!(rows[0].share_low.is_none(), "no replicates, no interval");
+}
+
+#[test]
+fn pooling_over_periods_sums_the_periods() {
+    let spec = PrevalenceSpec {
+        time: Some("date".into()),
+        every: Some(crate::dataset::Period::Year),
+        ..prevalence_spec(true, 20)
+    };
+    let mut state = PrevalenceState::new(spec);
+    for (i, (id, group, p, labels)) in observations().iter().enumerate() {
+        let key = vec![
+            group.clone(),
+            if i % 2 == 0 { "2020" } else { "2021" }.to_string(),
+        ];
+        state.add(
+            &key,
+            Observation {
+                id,
+                probabilities: p,
+                labels,
+            },
+        );
+    }
+    let report = state.report(Method::Cc, 0.95).unwrap();
+    assert_eq!(report.rows.len(), 12, "2 groups × 2 years × 3 labels");
+    assert_eq!(report.pooled.len(), 6);
+    assert_eq!(report.rows[0].period.as_deref(), Some("2020"));
+    let north: u64 = report
+        .rows
+        .iter()
+        .filter(|r| r.group[0] == "north" && r.label == "a")
+        .map(|r| r.documents)
+        .sum();
+    assert_eq!(report.pooled[0].documents, north);
+    let csv = String::from_utf8(report.to_csv().unwrap()).unwrap();
+    assert!(
+        csv.starts_with(
+            "source,period,label,documents,cc,pcc,acc,pacc,emq,share,share_low,share_high\n"
+        ),
+        "{csv}"
+    );
+    let html = report.to_html("t").unwrap();
+    assert!(
+        html.contains("Shares over time") && html.matches("<svg").count() == 6,
+        "3 labels × 2 charts"
+    );
+}

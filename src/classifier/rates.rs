@@ -246,6 +246,7 @@ impl Calibration {
 /// `x` holds `width` features per document, unless `width` is 1, in which case `feature` maps a
 /// document's one value to the features of its two classes (binary calibration). Returns (a, b);
 /// the identity (1, 0) when there is nothing to fit or no step improves.
+#[allow(clippy::needless_range_loop)] // i indexes x (through `feats`) and y together.
 fn newton(
     x: &[f64],
     y: &[usize],
