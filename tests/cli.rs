@@ -1719,3 +1719,283 @@ fn a_missing_input_is_not_a_bad_record() {
         assert!(!out.stderr.contains("--skip-invalid"), "{}", out.stderr);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// analyze
+// ---------------------------------------------------------------------------------------------
+
+/// The tidy CSV columns `analyze --format csv` promises after the grouping columns.
+const PREVALENCE_CSV: &str = "label,documents,cc,pcc,acc,pacc,emq,share,share_low,share_high";
+
+#[test]
+fn analyze_by_source_and_month_as_csv_json_table_and_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = demo_model(dir.path());
+    let csv = ok(&[
+        "analyze",
+        "--model",
+        s(&model),
+        s(&demo_test()),
+        "--by",
+        "source",
+        "--time",
+        "date",
+        "--every",
+        "quarter",
+        "--format",
+        "csv",
+    ])
+    .stdout;
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        format!("source,period,{PREVALENCE_CSV}")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(rows.len() >= 6 * 4, "{} rows", rows.len());
+    for r in &rows {
+        assert_eq!(r.len(), 12, "{r:?}");
+        assert!(r[1].starts_with("2024-Q"), "{r:?}");
+        let share: f64 = r[9].parse().unwrap();
+        let (lo, hi): (f64, f64) = (r[10].parse().unwrap(), r[11].parse().unwrap());
+        assert!((0.0..=1.0).contains(&share) && lo <= hi, "{r:?}");
+        // The model stores out-of-fold rates: every method has a value.
+        assert!(r[2..11].iter().all(|v| !v.is_empty()), "{r:?}");
+        // share is EMQ, the default.
+        assert_eq!(r[8], r[9], "{r:?}");
+    }
+    let docs: u64 = rows
+        .iter()
+        .filter(|r| r[2] == "diplomacy")
+        .map(|r| r[3].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(docs, 120, "every test document is counted once per label");
+
+    let json: Value = serde_json::from_str(
+        &ok(&[
+            "analyze",
+            "--model",
+            s(&model),
+            s(&demo_test()),
+            "--by",
+            "source",
+            "--format",
+            "json",
+            "--method",
+            "pacc",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(json["method"], "pacc");
+    assert_eq!(json["documents"], 120);
+    let rows = json["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 4 * 6, "4 outlets × 6 labels");
+    assert_eq!(rows[0]["source"], "Crescent Press Agency");
+    assert_eq!(rows[0]["share"], rows[0]["pacc"]);
+
+    let table = ok(&["analyze", "--model", s(&model), s(&demo_test())]).stdout;
+    assert!(
+        table.contains("share% (emq)") && table.contains("resistance_occupation"),
+        "{table}"
+    );
+
+    let html = dir.path().join("prevalence.html");
+    ok(&[
+        "analyze",
+        "--model",
+        s(&model),
+        s(&demo_train()),
+        s(&demo_test()),
+        "--by",
+        "source",
+        "--time",
+        "date",
+        "--every",
+        "month",
+        "--format",
+        "html",
+        "--out",
+        s(&html),
+    ]);
+    let page = fs::read_to_string(&html).unwrap();
+    assert!(page.contains("Shares over time") && page.contains("Shares by group"));
+    assert_eq!(page.matches("<svg").count(), 12, "6 labels × 2 charts");
+    assert!(!page.contains("<script"), "no script");
+}
+
+#[test]
+fn analyze_partial_states_merge_into_the_one_pass_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = demo_model(dir.path());
+    let common = [
+        "--by", "source", "--time", "date", "--every", "month", "--seed", "7",
+    ];
+    let (train_data, test_data) = (demo_train(), demo_test());
+    let mut one = vec![
+        "analyze",
+        "--model",
+        s(&model),
+        s(&train_data),
+        s(&test_data),
+    ];
+    one.extend(common);
+    one.extend(["--format", "csv"]);
+    let whole = ok(&one).stdout;
+    let (pa, pb) = (dir.path().join("a.state"), dir.path().join("b.state"));
+    for (input, part) in [(&test_data, &pb), (&train_data, &pa)] {
+        let mut args = vec!["analyze", "--model", s(&model), s(input)];
+        args.extend(common);
+        args.extend(["--partial", s(part)]);
+        ok(&args);
+    }
+    let merged = ok(&["analyze", "--merge", s(&pa), s(&pb), "--format", "csv"]).stdout;
+    assert_eq!(
+        merged, whole,
+        "merge of the parts = one pass over both files"
+    );
+    let merged_other_order = ok(&["analyze", "--merge", s(&pb), s(&pa), "--format", "csv"]).stdout;
+    assert_eq!(merged_other_order, whole);
+
+    // States of other settings do not merge.
+    let pc = dir.path().join("c.state");
+    ok(&[
+        "analyze",
+        "--model",
+        s(&model),
+        s(&demo_test()),
+        "--by",
+        "source",
+        "--partial",
+        s(&pc),
+    ]);
+    let out = fails(&["analyze", "--merge", s(&pa), s(&pc)]);
+    assert!(out.stderr.contains("group differently"), "{}", out.stderr);
+    // Something that is not a state.
+    let out = fails(&["analyze", "--merge", s(&pa), s(&demo_test())]);
+    assert!(
+        out.stderr.contains("not a prevalence state") && out.stderr.contains("test.jsonl"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn analyze_counts_what_it_leaves_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = demo_model(dir.path());
+    let data = dir.path().join("messy.jsonl");
+    fs::write(
+        &data,
+        concat!(
+            "{\"id\":\"1\",\"text\":\"Resistance fighters vowed to end the occupation.\",\"source\":\"A\",\"date\":\"2024-03-01\"}\n",
+            "{\"id\":\"2\",\"text\":\"The ministers met for talks on the truce.\",\"source\":\"A\",\"date\":\"3/2/2024\"}\n",
+            "{\"id\":\"3\",\"text\":\"Aid convoys reached the camps.\",\"source\":\"B\",\"date\":\"2 March 2024\"}\n",
+            "{\"id\":\"4\",\"text\":\"Prices rose again.\",\"date\":\"2024-03-04\"}\n",
+            "{\"id\":\"5\",\"text\":\"Prices rose again.\",\"source\":[\"B\"],\"date\":\"2024-03-04\"}\n",
+            "{\"id\":\"6\",\"text\":\"Prices rose again.\",\"source\":\"B\",\"date\":\"next week\"}\n",
+            "{\"id\":\"7\",\"text\":\"Prices rose again.\",\"source\":\"B\",\"date\":\"2050-01-01\"}\n",
+            "{\"id\":\"8\",\"text\":\"Prices rose again.\",\"source\":\"B\"}\n",
+            "{\"id\":\"9\",\"text\":\"Prices rose again.\",\"source\":\"\",\"date\":\"2024-03-04\"}\n",
+        ),
+    )
+    .unwrap();
+    let out = ok(&[
+        "analyze",
+        "--model",
+        s(&model),
+        s(&data),
+        "--by",
+        "source",
+        "--time",
+        "date",
+        "--every",
+        "month",
+        "--format",
+        "json",
+    ]);
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["documents"], 3);
+    let skipped = &json["skipped"];
+    assert_eq!(
+        skipped["field \"source\" missing or not a string"], 2,
+        "{skipped}"
+    );
+    assert_eq!(skipped["field \"source\" empty"], 1, "{skipped}");
+    assert_eq!(skipped["date field \"date\" unparseable"], 1, "{skipped}");
+    assert_eq!(skipped["date field \"date\" out of range"], 1, "{skipped}");
+    assert_eq!(skipped["date field \"date\" missing"], 1, "{skipped}");
+    assert!(
+        out.stderr.contains("6 record(s) left out"),
+        "{}",
+        out.stderr
+    );
+
+    // Nothing left: a clear error naming the reasons.
+    let out = fails(&["analyze", "--model", s(&model), s(&data), "--by", "outlet"]);
+    assert!(
+        out.stderr.contains("no document to analyse") && out.stderr.contains("\"outlet\" missing"),
+        "{}",
+        out.stderr
+    );
+    // Empty input.
+    let empty = dir.path().join("empty.jsonl");
+    fs::write(&empty, "").unwrap();
+    let out = fails(&["analyze", "--model", s(&model), s(&empty)]);
+    assert!(out.stderr.contains("no document"), "{}", out.stderr);
+    // Bad settings.
+    fails(&["analyze", "--model", s(&model), s(&data), "--ci", "95"]);
+    let out = run(&["analyze", "--model", s(&model), s(&data), "--time", "date"]);
+    assert_eq!(out.code, Some(2), "a usage error: {}", out.stderr);
+    let out = run(&[
+        "analyze",
+        "--model",
+        s(&model),
+        s(&data),
+        "--method",
+        "median",
+    ]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+}
+
+#[test]
+fn analyze_with_a_model_without_rates_corrects_only_what_it_can() {
+    let old = repo("tests/fixtures/model-v2/model.flm");
+    let data = small_corpus();
+    let out = fails(&["analyze", "--model", s(&old), s(&data), "--method", "pacc"]);
+    assert!(
+        out.stderr.contains("does not store") && out.stderr.contains("retrain"),
+        "{}",
+        out.stderr
+    );
+    let csv = ok(&["analyze", "--model", s(&old), s(&data), "--format", "csv"]).stdout;
+    let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    assert!(
+        row[4].is_empty() && row[5].is_empty(),
+        "no ACC/PACC: {row:?}"
+    );
+    assert!(
+        !row[6].is_empty() && !row[7].is_empty(),
+        "EMQ and share: {row:?}"
+    );
+    // --gold counts the records' own labels: the shares are the label counts.
+    let json: Value = serde_json::from_str(
+        &ok(&[
+            "analyze",
+            "--model",
+            s(&old),
+            s(&data),
+            "--gold",
+            "--format",
+            "json",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    let total: f64 = rows.iter().map(|r| r["share"].as_f64().unwrap()).sum();
+    assert!((total - 1.0).abs() < 1e-12, "{total}");
+    assert!(rows
+        .iter()
+        .all(|r| r["pcc"].is_null() && r["emq"].is_null()));
+}
