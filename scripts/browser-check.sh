@@ -2,7 +2,8 @@
 # Renders every HTML page framelens writes in headless Chromium, on the project's own data:
 #   score --format html (demo model on the demo test set), eval --html multi-label (demo model)
 #   and single-label (a model trained here on tests/fixtures/model-v1/corpus.jsonl),
-#   compare --format html (outlets within a frame).
+#   compare --format html (outlets within a frame), analyze --format html (frame shares by outlet
+#   and month: both charts).
 # For each page: the DOM Chromium built must hold the expected elements, the console must show
 # no error, and a screenshot is written to target/browser/<page>.png.
 #
@@ -33,6 +34,9 @@ mkdir -p "$OUT"
 "$BIN" compare datasets/demo/train.jsonl datasets/demo/test.jsonl --by source \
     --label resistance_occupation --model models/demo.flm --format html --out "$OUT/compare.html" 2>/dev/null
 
+"$BIN" analyze --model models/demo.flm datasets/demo/train.jsonl datasets/demo/test.jsonl \
+    --by source --time date --every month --format html --out "$OUT/analyze.html" 2>/dev/null
+
 fail() { echo "browser-check: $*" >&2; exit 1; }
 
 # check PAGE PATTERN... : every PATTERN (an extended regex) must occur in the rendered DOM.
@@ -62,3 +66,7 @@ check score '<article class="doc"' 'type="radio"' 'data-a=p[1-5]' '<table class=
 check eval '<table' 'micro' 'resistance_occupation' '<h2>Model</h2>' '<svg' '<rect' '<h2>Errors</h2>' '<article class="doc"'
 check eval-single '<svg' 'gold label \(rows\)' '<h2>Model</h2>' 'multinomial'
 check compare '<svg' '<circle' '<text' 'Leaning to' 'Crescent Press Agency' 'ln\(count in both groups\)'
+check analyze 'Shares over time' 'Shares by group' '<svg' '<polygon' '<polyline' '<circle' \
+    'Crescent Press Agency' '2024-06' 'share_high'
+n_svg=$(grep -o '<svg' "$OUT/analyze.dom.html" | wc -l)
+[ "$n_svg" -eq 12 ] || fail "analyze: $n_svg charts in the rendered page, expected 12 (6 labels × 2)"
