@@ -13,9 +13,12 @@
 //! training matrix over as neutral [`sparse`] data; [`logistic`] fits one weight per term and
 //! label on it; [`classifier`] holds the whole fitted pipeline with labels and thresholds, and
 //! scores; [`explain`] splits each score into its terms' contributions, which add up to the
-//! logit exactly; [`eval`] turns predictions into test reports; [`dataset`] reads every input
-//! format; [`model`] saves and loads a classifier as one file. The library never prints, never
-//! exits and never reads argv or the environment: the `framelens` binary is the glue.
+//! logit exactly; [`eval`] turns predictions into test reports; [`analysis`] answers questions
+//! about whole corpora (label prevalence by group and period, corrected with the error rates the
+//! classifier measured on its own training data out of fold; the terms that set groups apart);
+//! [`dataset`] reads every input format; [`model`] saves and loads a classifier as one file. The
+//! library never prints, never exits and never reads argv or the environment: the `framelens`
+//! binary is the glue.
 //!
 //! Train, score, explain:
 //!

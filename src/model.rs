@@ -7,7 +7,8 @@
 //! version                        u32 (this build writes 2 and reads 1 and 2)
 //! header length                  u64, then that many bytes of UTF-8 JSON: kind, labels, thresholds,
 //!                                the training parameters (analyzer with its stop words, TF-IDF,
-//!                                solver), the training summary, n_features
+//!                                solver), the training summary (with the prevalence rates when
+//!                                present: an optional field, so version 2 is unchanged), n_features
 //! vocabulary                     n_features × (u32 byte length + UTF-8 term), in id order
 //! idf                            n_features × f64
 //! weights                        n_features × n_labels × f64, feature-major

@@ -1,8 +1,11 @@
 //! Corpus analysis: questions about a whole corpus rather than one document. Owns the
 //! distinguishing terms of one group of documents against another (`compare`: term counts in one
-//! streaming pass, ranked by the statistics of `keyness`). Does not own reading files, the
-//! analyzer (it uses `text`'s, or a model's), nor printing; `render` turns results into text,
-//! CSV and a self-contained HTML page with an SVG chart.
+//! streaming pass, ranked by the statistics of `keyness`), and label prevalence by group and
+//! period (`prevalence`: the exact, mergeable aggregate state and its bootstrap; `quantify`: the
+//! estimators CC, PCC, ACC, PACC and EMQ). Does not own reading files, the analyzer (it uses
+//! `text`'s, or a model's), scoring (it takes probabilities), nor printing; `render` and
+//! `prevalence_render` turn results into text, CSV, JSON and self-contained HTML pages with SVG
+//! charts.
 
 mod compare;
 mod counter;

@@ -89,6 +89,34 @@ impl fmt::Display for Overview<'_> {
         for r in &s.solver {
             writeln!(f, "solver      {r}")?;
         }
+        match &s.rates {
+            Some(r) => {
+                // Out-of-fold recall of each label under the model's own decisions.
+                let recall: Vec<String> = clf
+                    .labels
+                    .iter()
+                    .enumerate()
+                    .map(|(k, l)| {
+                        let hit = if clf.is_multi_label() {
+                            r.hard[k][0]
+                        } else {
+                            r.hard[k][k]
+                        };
+                        format!("{l} {hit:.2}")
+                    })
+                    .collect();
+                writeln!(
+                    f,
+                    "rates       error rates from {}-fold out-of-fold predictions (for analyze); recall {}",
+                    r.folds,
+                    recall.join(", ")
+                )?;
+            }
+            None => writeln!(
+                f,
+                "rates       none stored: analyze cannot correct with ACC or PACC"
+            )?,
+        }
         Ok(())
     }
 }

@@ -134,10 +134,14 @@ pub(super) fn run(a: AnalyzeArgs) -> Result<()> {
     report_state_skips(&state);
     if let Some(path) = &a.partial {
         write_output(path, &state.to_bytes()?)?;
+        let to = if is_stdout(path) {
+            "standard output".to_string()
+        } else {
+            path.display().to_string()
+        };
         eprintln!(
-            "framelens analyze: state of {} documents written to {}",
-            state.documents(),
-            path.display()
+            "framelens analyze: state of {} documents written to {to}",
+            state.documents()
         );
         return Ok(());
     }

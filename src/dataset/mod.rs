@@ -1,7 +1,8 @@
 //! Input data. Owns [`Document`] (`id`, `text`, `labels`, `meta`), the readers of every input
 //! format (JSONL plain or gzip'd, CSV/TSV, a folder per label, `.txt` files, the SemEval layout)
-//! with clear errors naming the file, line and field, and the walk over input paths that the
-//! scoring subcommands share. Does not own models or any computation on the text.
+//! with clear errors naming the file, line and field, the walk over input paths that the
+//! scoring subcommands share, and the dates of records with the periods they fall in (`dates`).
+//! Does not own models or any computation on the text.
 
 mod csv_file;
 mod dates;
