@@ -372,7 +372,7 @@ fn observations() -> Vec<(String, String, Vec<f64>, Vec<usize>)> {
     (0..300)
         .map(|i| {
             let x = ((i * 37) % 100) as f64 / 100.0;
-            let p = vec![0.1 + 0.6 * x, 0.3 - 0.2 * x, 0.6 - 0.4 * x];
+            let p = [0.1 + 0.6 * x, 0.3 - 0.2 * x, 0.6 - 0.4 * x];
             let s: f64 = p.iter().sum();
             let p: Vec<f64> = p.iter().map(|v| v / s).collect();
             let best = (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap();
