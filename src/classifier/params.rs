@@ -262,9 +262,13 @@ impl ClassifierParams {
         } else {
             None
         };
+        // A fold's refit keeps the terms its training rows alone would keep (minimum document
+        // frequency over the (k-1)/k of the documents outside the fold).
+        let n_fold_train = docs.len() - docs.len() / self.rate_folds.max(1);
         let held = rate_folds.as_deref().map(|folds| HeldOut {
             folds,
             k: self.rate_folds,
+            min_rows: self.tfidf.min_df.documents(n_fold_train),
         });
         let (model, reports, oof) = match kind {
             ModelKind::Multinomial => {

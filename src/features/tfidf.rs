@@ -33,7 +33,7 @@ pub enum DfLimit {
 
 impl DfLimit {
     /// The bound in documents for a corpus of `n` documents.
-    pub(super) fn documents(self, n: usize) -> f64 {
+    pub fn documents(self, n: usize) -> f64 {
         match self {
             DfLimit::Count(c) => c as f64,
             DfLimit::Fraction(f) => f * n as f64,

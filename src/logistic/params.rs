@@ -7,6 +7,7 @@
 //! fixed blocks in a fixed order, so the fitted weights are the same bits with any number of
 //! threads.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -458,16 +459,20 @@ type FoldWeights<'a> = dyn Fn(usize, &[usize]) -> Vec<f64> + Sync + 'a;
 
 /// Out-of-fold estimates asked of a fit: row i belongs to fold `folds[i]` (0..k). After the fit
 /// on all rows, each fold f is refit on the other folds' rows (sample weight 0 on its own rows,
-/// class weights recomputed over the others), starting from the full fit's weights with those of
-/// terms that occur only in fold f set to 0, and scores its own rows. The TF-IDF matrix is the
-/// full data's (its idf and vocabulary saw every fold), which the estimates share with scoring
-/// and which costs one vectorisation instead of k + 1.
+/// class weights recomputed over the others) and scores its own rows. The refit starts from the
+/// full fit's weights and keeps at 0 the weights of terms in fewer than `min_rows` of the other
+/// folds' rows: the vocabulary a model trained on those rows alone would have had (a term seen
+/// once outside fold f would otherwise carry that one document's label into fold f's scores).
+/// The TF-IDF matrix is the full data's, which costs one vectorisation instead of k + 1.
 #[derive(Debug, Clone, Copy)]
 pub struct HeldOut<'a> {
     /// The fold of each row.
     pub folds: &'a [usize],
     /// Number of folds (2..=64).
     pub k: usize,
+    /// A term takes part in a fold's refit when it occurs in at least this many of its training
+    /// rows (the vocabulary's minimum document frequency; at least 1).
+    pub min_rows: f64,
 }
 
 impl HeldOut<'_> {
@@ -552,6 +557,52 @@ fn solve<Y: Label>(
     })
 }
 
+/// An objective whose frozen terms' weights never move: their gradient is reported as 0. With
+/// those weights at 0 at the start, L-BFGS keeps them there (its directions are combinations of
+/// the gradients and of steps that are 0 in those coordinates, scaled by a diagonal).
+struct Frozen<'a, O> {
+    inner: &'a O,
+    /// Per stored term position.
+    frozen: &'a [bool],
+    k: usize,
+}
+
+impl<O: Objective> Objective for Frozen<'_, O> {
+    fn margins_len(&self) -> usize {
+        self.inner.margins_len()
+    }
+    fn n_weights(&self) -> usize {
+        self.inner.n_weights()
+    }
+    fn reg(&self) -> f64 {
+        self.inner.reg()
+    }
+    fn margins(&self, theta: &[f64], z: &mut [f64]) {
+        self.inner.margins(theta, z)
+    }
+    fn line(&self, z: &[f64], zd: &[f64], a: f64) -> f64 {
+        self.inner.line(z, zd, a)
+    }
+    fn gradient(&self, z: &[f64], theta: &[f64], grad: &mut [f64]) -> f64 {
+        let f = self.inner.gradient(z, theta, grad);
+        let k = self.k;
+        grad[..self.frozen.len() * k]
+            .par_chunks_mut(k * 1024)
+            .zip(self.frozen.par_chunks(1024))
+            .for_each(|(g, fr)| {
+                for (g, &fr) in g.chunks_mut(k).zip(fr) {
+                    if fr {
+                        g.fill(0.0);
+                    }
+                }
+            });
+        f
+    }
+    fn preconditioner(&self) -> Vec<f64> {
+        self.inner.preconditioner()
+    }
+}
+
 /// Iteration cap of a fold's refit. Started from the full fit, a refit moves little: its held-out
 /// predictions after this many iterations are those of the converged refit up to a few in a
 /// thousand documents (BENCHMARKS.md, "Prevalence"), at a third of the cost.
@@ -570,15 +621,6 @@ fn refit_folds<Y: Label, I: DocIndex>(
     weights: &FoldWeights,
 ) -> Vec<f64> {
     let folds = held_out.folds;
-    // Bit f of a term's mask: the term occurs in a row of fold f.
-    let masks: Vec<u64> = (0..x.n_terms())
-        .map(|p| {
-            let (ones, docs, _) = x.term(p);
-            ones.iter()
-                .chain(docs)
-                .fold(0u64, |m, d| m | 1 << folds[d.index()])
-        })
-        .collect();
     let mut out = vec![0.0; folds.len() * k];
     let mut z = vec![0.0; folds.len() * k];
     let refit = LogisticParams {
@@ -587,14 +629,30 @@ fn refit_folds<Y: Label, I: DocIndex>(
     };
     for f in 0..held_out.k {
         let sw = weights(f, folds);
+        // A term is frozen at 0 when too few of the other folds' rows contain it.
+        let frozen: Vec<bool> = (0..x.n_terms())
+            .into_par_iter()
+            .map(|p| {
+                let (ones, docs, _) = x.term(p);
+                let rows = ones
+                    .iter()
+                    .chain(docs)
+                    .filter(|d| folds[d.index()] != f)
+                    .count();
+                (rows as f64) < held_out.min_rows.max(1.0)
+            })
+            .collect();
         let mut start = theta.to_vec();
-        for (p, &m) in masks.iter().enumerate() {
-            if m & !(1u64 << f) == 0 {
-                start[p * k..(p + 1) * k].fill(0.0);
-            }
+        for (p, _) in frozen.iter().enumerate().filter(|(_, &fr)| fr) {
+            start[p * k..(p + 1) * k].fill(0.0);
         }
         let problem = Problem::new(x, y, &sw, k, params.c);
-        let (fitted, _) = lbfgs(&problem, start, &refit, name);
+        let masked = Frozen {
+            inner: &problem,
+            frozen: &frozen,
+            k,
+        };
+        let (fitted, _) = lbfgs(&masked, start, &refit, name);
         problem.margins(&fitted, &mut z);
         for (i, _) in folds.iter().enumerate().filter(|&(_, &g)| g == f) {
             out[i * k..(i + 1) * k].copy_from_slice(&z[i * k..(i + 1) * k]);
