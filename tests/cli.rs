@@ -1999,3 +1999,103 @@ fn analyze_with_a_model_without_rates_corrects_only_what_it_can() {
         .iter()
         .all(|r| r["pcc"].is_null() && r["emq"].is_null()));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Interface regressions (issue 14)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn negative_numbers_reach_the_checks_of_the_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.flm");
+    let out = fails(&[
+        "train",
+        "--data",
+        s(&small_corpus()),
+        "--out",
+        s(&model),
+        "--c",
+        "-1",
+    ]);
+    assert!(out.stderr.contains("invalid C = -1"), "{}", out.stderr);
+    let out = fails(&[
+        "analyze",
+        "--model",
+        s(&repo("models/demo.flm")),
+        s(&demo_test()),
+        "--ci",
+        "-0.5",
+    ]);
+    assert!(out.stderr.contains("--ci -0.5"), "{}", out.stderr);
+}
+
+#[test]
+fn solver_linfa_trains_with_its_default_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, out) = train(
+        dir.path(),
+        &small_corpus(),
+        "linfa.flm",
+        &["--solver", "linfa"],
+    );
+    assert!(
+        out.stderr.contains("without class weights"),
+        "{}",
+        out.stderr
+    );
+    assert!(model.is_file());
+}
+
+#[test]
+fn writing_to_a_closed_standard_output_is_an_error() {
+    let bin = env!("CARGO_BIN_EXE_framelens");
+    for args in [
+        format!(
+            "score --model {} {}",
+            s(&repo("models/demo.flm")),
+            s(&demo_test())
+        ),
+        format!("inspect --model {}", s(&repo("models/demo.flm"))),
+    ] {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!("exec {bin} {args} >&-"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args}: {stderr}");
+        assert!(stderr.contains("standard output is closed"), "{stderr}");
+    }
+    // > /dev/null is not closed.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "exec {bin} inspect --model {} > /dev/null",
+            s(&repo("models/demo.flm"))
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn json_lines_start_with_the_id_and_flag_few_known_terms() {
+    let out = run_with_stdin(
+        &["score", "--model", s(&repo("models/demo.flm"))],
+        b"{\"id\":\"short\",\"text\":\"resistance\"}\n{\"id\":\"none\",\"text\":\"zzz\"}\n",
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(lines[0].starts_with("{\"id\":\"short\""), "{}", lines[0]);
+    let first: Value = serde_json::from_str(lines[0]).unwrap();
+    let second: Value = serde_json::from_str(lines[1]).unwrap();
+    assert_eq!(first["few_known_terms"], true);
+    assert_eq!(second["no_known_terms"], true);
+    assert!(second.get("few_known_terms").is_none());
+    assert!(
+        out.stderr
+            .contains("2 document(s) with fewer than 5 known terms"),
+        "{}",
+        out.stderr
+    );
+}

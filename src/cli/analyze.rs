@@ -16,6 +16,7 @@ use framelens::dataset::{parse_date, InputFormat, Period};
 use framelens::{model, Classifier, Document};
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 pub(super) struct AnalyzeArgs {
     /// Model file (not with --merge: the states carry what they were computed with).
     #[arg(long, required_unless_present = "merge")]

@@ -180,6 +180,14 @@ impl TrainOptions {
             (None, _) => ThresholdMode::default(),
         };
         let defaults = ClassifierParams::default();
+        // linfa-logistic has no sample weights: with it, the default is no class weights.
+        let default_weight = match (self.solver, self.class_weight) {
+            (Solver::Linfa, None) => {
+                eprintln!("note: --solver linfa trains without class weights (it has none)");
+                ClassWeight::None
+            }
+            _ => defaults.logistic.class_weight,
+        };
         let params = ClassifierParams {
             tfidf: TfidfParams {
                 analyzer,
@@ -192,7 +200,7 @@ impl TrainOptions {
             },
             logistic: LogisticParams {
                 c: self.c,
-                class_weight: self.class_weight.unwrap_or(defaults.logistic.class_weight),
+                class_weight: self.class_weight.unwrap_or(default_weight),
                 max_iter: self.max_iter,
                 tol: self.tol,
                 solver: self.solver,
@@ -208,9 +216,10 @@ impl TrainOptions {
             threshold_mode,
             threshold_folds: self.threshold_folds,
             threshold_seed: defaults.threshold_seed,
-            one_vs_rest_class_weight: match self.class_weight {
-                Some(w) => Some(w),
-                None => defaults.one_vs_rest_class_weight,
+            one_vs_rest_class_weight: match (self.class_weight, self.solver) {
+                (Some(w), _) => Some(w),
+                (None, Solver::Linfa) => Some(ClassWeight::None),
+                (None, Solver::Lbfgs) => defaults.one_vs_rest_class_weight,
             },
             allow_empty: self.allow_empty,
             rate_folds: self.rate_folds,

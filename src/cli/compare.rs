@@ -15,6 +15,7 @@ use framelens::text::Analyzer;
 use framelens::{model, Classifier, Document};
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 pub(super) struct CompareArgs {
     /// JSONL files, .txt files or folders of .txt files; none or `-` reads JSONL from standard
     /// input.
@@ -248,6 +249,7 @@ fn write_comparisons(a: &CompareArgs, comparisons: &[Comparison]) -> Result<()> 
                 Ok(())
             }
             None => {
+                stdout_open()?;
                 let stdout = std::io::stdout();
                 let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
                 match write(&mut out).and_then(|_| std::io::Write::flush(&mut out)) {

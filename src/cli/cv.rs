@@ -9,6 +9,7 @@ use super::args::*;
 use super::output::*;
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 pub(super) struct CvArgs {
     /// Labelled data: JSONL(.gz), CSV/TSV, a folder per label, or a SemEval folder.
     #[arg(long)]

@@ -11,6 +11,7 @@ use framelens::model;
 use framelens::report::{self, TestDocument};
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 pub(super) struct EvalArgs {
     /// Model file.
     #[arg(long)]

@@ -10,6 +10,7 @@ use framelens::model::{self, ModelHeader};
 use framelens::Classifier;
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 pub(super) struct InspectArgs {
     /// Model file.
     #[arg(long)]

@@ -47,6 +47,33 @@ pub(super) fn report_skips(report: &ReadReport) {
     }
 }
 
+/// Refuse to write to a closed standard output (`framelens score ... >&-`). Rust's runtime
+/// reopens a standard descriptor that is closed at start on /dev/null, read-write, so the output
+/// would vanish with exit status 0. A shell's `> /dev/null` opens it write-only; descriptor 1 on
+/// /dev/null opened read-write is taken as the closed descriptor.
+pub(super) fn stdout_open() -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let null = std::fs::metadata("/dev/null").map(|m| m.rdev()).ok();
+        // SAFETY: fstat writes into the zeroed struct we own; fcntl(F_GETFL) only reads flags.
+        let (rdev, mode, flags) = unsafe {
+            let mut st: libc::stat = std::mem::zeroed();
+            if libc::fstat(1, &mut st) != 0 {
+                anyhow::bail!("standard output is closed: redirect it to a file, or use --out");
+            }
+            (st.st_rdev, st.st_mode, libc::fcntl(1, libc::F_GETFL))
+        };
+        let on_null = mode & libc::S_IFMT == libc::S_IFCHR && Some(rdev) == null;
+        if on_null && flags != -1 && flags & libc::O_ACCMODE == libc::O_RDWR {
+            anyhow::bail!(
+                "standard output is closed: redirect it to a file (or > /dev/null), or use --out"
+            );
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn handle_write_error(e: std::io::Error) -> Result<()> {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         return Ok(());
@@ -68,6 +95,7 @@ macro_rules! outln {
 /// Write `text` to standard output. A reader that stopped reading (`| head`) ends the output
 /// quietly, as it does for `score`; `println!` panicked there.
 pub(super) fn emit(text: &str) -> Result<()> {
+    stdout_open()?;
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
@@ -104,6 +132,8 @@ pub(super) fn prediction_json(clf: &Classifier, p: &Prediction) -> serde_json::V
     });
     if p.no_known_terms {
         v["no_known_terms"] = serde_json::json!(true);
+    } else if p.known_terms < super::score::FEW_KNOWN_TERMS {
+        v["few_known_terms"] = serde_json::json!(true);
     }
     if clf.is_multi_label() {
         v["multi_label"] = serde_json::json!(true);
@@ -152,6 +182,7 @@ pub(super) fn is_stdout(path: &Path) -> bool {
 /// Write `bytes` to `path` (atomically), or to standard output when `path` is `-`.
 pub(super) fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
     if is_stdout(path) {
+        stdout_open()?;
         let mut out = std::io::stdout().lock();
         return match out.write_all(bytes).and_then(|_| out.flush()) {
             Ok(()) => Ok(()),

@@ -14,6 +14,7 @@ use framelens::{model, Prediction};
 use std::sync::mpsc;
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 pub(super) struct ScoreArgs {
     /// Model file.
     #[arg(long)]
@@ -75,6 +76,7 @@ pub(super) fn run(a: ScoreArgs) -> Result<()> {
             }
         }
         None => {
+            stdout_open()?;
             let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             let result = score_stream(&a, &clf, rx, Box::new(out));
             let _ = reader.join();
@@ -127,6 +129,8 @@ fn score_stream<'a>(
     };
     let mut scored = 0usize;
     let mut errors = 0usize;
+    // Documents with few known terms: how many, and the first ids.
+    let mut few: (usize, Vec<String>) = (0, Vec::new());
     let mut first_error: Option<framelens::Error> = None;
     // Take whatever has arrived (at least one document, at most 1024), score it in parallel,
     // write it in input order and flush: a stream filter when input trickles, full speed on files.
@@ -180,6 +184,14 @@ fn score_stream<'a>(
                 }
             }
         }
+        for (p, _) in &scored_batch {
+            if p.known_terms < FEW_KNOWN_TERMS {
+                few.0 += 1;
+                if few.1.len() < 3 {
+                    few.1.push(report::printable(&p.id).into_owned());
+                }
+            }
+        }
         scored += scored_batch.len();
         if let Output::Lines(w) = &mut out {
             w.flush()?;
@@ -189,6 +201,14 @@ fn score_stream<'a>(
         }
     }
     drop(rx);
+    if few.0 > 0 {
+        eprintln!(
+            "framelens score: {} document(s) with fewer than {FEW_KNOWN_TERMS} known terms (their \
+             scores rest mostly on the biases; flagged in the output), e.g. {}",
+            few.0,
+            few.1.join(", ")
+        );
+    }
     match out {
         Output::Html(h) => {
             let note = (errors > 0).then(|| format!("{errors} invalid record(s) skipped."));
@@ -198,6 +218,10 @@ fn score_stream<'a>(
     }
     Ok((scored, errors, first_error))
 }
+
+/// A document with fewer known terms than this (and at least one) is flagged: a score from one
+/// or two words is mostly the labels' biases, and one stray word can decide it.
+pub(super) const FEW_KNOWN_TERMS: usize = 5;
 
 fn write_table_row(out: &mut impl Write, p: &Prediction) -> std::io::Result<()> {
     // Ids, labels and terms come from the input: control characters are shown escaped, never
@@ -218,6 +242,12 @@ fn write_table_row(out: &mut impl Write, p: &Prediction) -> std::io::Result<()> 
         writeln!(
             out,
             "  note:    no known term: probabilities come from the biases alone"
+        )?;
+    } else if p.known_terms < FEW_KNOWN_TERMS {
+        writeln!(
+            out,
+            "  note:    only {} known term(s): the probabilities rest mostly on the biases",
+            p.known_terms
         )?;
     }
     for e in &p.explanation {

@@ -10,6 +10,7 @@ use super::output::*;
 use framelens::model;
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 pub(super) struct TrainArgs {
     /// Training data: JSONL(.gz), CSV/TSV, a folder per label, or a SemEval folder.
     #[arg(long)]

@@ -177,8 +177,8 @@ fn jsonl_label_string_fallback_only_with_default_field() {
     };
     let err = one(line, &renamed).unwrap_err().to_string();
     assert!(err.contains("field `frame`: missing"), "{err}");
-    // The list names every field of the record, the text included.
-    assert!(err.contains("fields `label`, `text`"), "{err}");
+    // The list names every field of the record in its order, the text included.
+    assert!(err.contains("fields `text`, `label`"), "{err}");
 }
 
 #[test]

@@ -26,6 +26,7 @@ use framelens::{model, Classifier};
 use handlers::{Documents, ErrorKind};
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 pub(super) struct ServeArgs {
     /// Model file (reloaded on SIGHUP or when the file changes).
     #[arg(long)]
