@@ -29,6 +29,11 @@ pub enum Error {
         reason: String,
     },
 
+    /// A malformed record that a whole-file reader (CSV) skipped with `skip_invalid`, passed on
+    /// to a stream of documents so that its consumer counts it.
+    #[error("{message}")]
+    SkippedRecord { message: String },
+
     /// An input holds no usable documents at all.
     #[error("{path}: no documents found{hint}")]
     NoDocuments { path: String, hint: String },
@@ -51,11 +56,13 @@ pub enum Error {
     StdinWithPaths,
 
     /// A file of a stream of documents has a name that tells no format.
-    #[error("{path}: cannot tell the format from the name; use .jsonl/.txt or --format")]
+    #[error(
+        "{path}: cannot tell the format from the name; use .jsonl/.csv/.tsv/.txt or --input-format"
+    )]
     UndetectableStreamFormat { path: String },
 
     /// A stream of documents reads JSONL and `.txt` files only.
-    #[error("{path}: score reads JSONL or .txt files, not {format}")]
+    #[error("{path}: this command reads JSONL, CSV/TSV or .txt files, not {format}")]
     UnstreamableFormat { path: String, format: String },
 
     // ---- settings ----

@@ -2099,3 +2099,68 @@ fn json_lines_start_with_the_id_and_flag_few_known_terms() {
         out.stderr
     );
 }
+
+#[test]
+fn score_reads_csv_and_tsv_and_its_help_has_no_label_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("docs.csv");
+    fs::write(
+        &csv,
+        "id,text\nc1,\"Resistance fighters vowed to end the occupation, the statement said.\"\n",
+    )
+    .unwrap();
+    let tsv = dir.path().join("docs.tsv");
+    fs::write(
+        &tsv,
+        "id\ttext\nt1\tAid convoys reached the camps after the shelling stopped.\n",
+    )
+    .unwrap();
+    let out = ok(&[
+        "score",
+        "--model",
+        s(&repo("models/demo.flm")),
+        s(&csv),
+        s(&tsv),
+    ]);
+    let ids: Vec<String> = out
+        .stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids, ["c1", "t1"]);
+    let help = ok(&["score", "--help"]).stdout;
+    assert!(
+        !help.contains("--label-field") && !help.contains("--labels"),
+        "{help}"
+    );
+    assert!(help.contains("--input-format"), "{help}");
+    // The input layout is --input-format in every command; train keeps --format as an alias.
+    let model = dir.path().join("m.flm");
+    ok(&[
+        "train",
+        "--data",
+        s(&small_corpus()),
+        "--out",
+        s(&model),
+        "--input-format",
+        "jsonl",
+    ]);
+    ok(&[
+        "train",
+        "--data",
+        s(&small_corpus()),
+        "--out",
+        s(&model),
+        "--format",
+        "jsonl",
+    ]);
+    let json: Value =
+        serde_json::from_str(&ok(&["inspect", "--model", s(&model), "--format", "json"]).stdout)
+            .unwrap();
+    assert!(json["labels"].is_array());
+}

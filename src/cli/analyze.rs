@@ -70,6 +70,9 @@ pub(super) struct AnalyzeArgs {
     input_format: InputFormat,
     #[command(flatten)]
     records: RecordArgs,
+    /// (With --gold: where the records keep their labels.)
+    #[command(flatten)]
+    labels: LabelArgs,
 }
 
 /// Documents scored per batch: enough to keep the cores busy, few enough to bound memory.
@@ -255,7 +258,7 @@ fn accumulate(a: &AnalyzeArgs, clf: &Classifier, spec: PrevalenceSpec) -> Result
     let mut state = PrevalenceState::new(spec);
     let (rx, reader) = spawn_reader(
         &a.paths,
-        a.records.options(a.input_format, false),
+        a.records.options(a.input_format, Some(&a.labels), false),
         BATCH * 2,
     );
     let progress = ProgressBar::new_spinner();

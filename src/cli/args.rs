@@ -18,31 +18,43 @@ pub(super) struct RecordArgs {
     /// JSONL field / CSV column holding the text.
     #[arg(long, default_value = "text")]
     pub(super) text_field: String,
-    /// JSONL field / CSV column holding the labels (JSONL: a list or a string; CSV: `a|b`).
-    #[arg(long, default_value = "labels")]
-    pub(super) label_field: String,
     /// JSONL field / CSV column holding the document id.
     #[arg(long, default_value = "id")]
     pub(super) id_field: String,
-    /// Labels file of the SemEval layout (`<ID><TAB>label1,label2`).
-    #[arg(long = "labels")]
-    pub(super) labels_file: Option<PathBuf>,
     /// Skip malformed records (counted in the summary) instead of stopping at the first one.
     #[arg(long)]
     pub(super) skip_invalid: bool,
 }
 
+/// Where records keep their labels (the commands that read labels).
+#[derive(Args, Clone)]
+pub(super) struct LabelArgs {
+    /// JSONL field / CSV column holding the labels (JSONL: a list or a string; CSV: `a|b`).
+    #[arg(long, default_value = "labels")]
+    pub(super) label_field: String,
+    /// Labels file of the SemEval layout (`<ID><TAB>label1,label2`).
+    #[arg(long = "labels")]
+    pub(super) labels_file: Option<PathBuf>,
+}
+
 impl RecordArgs {
-    pub(super) fn options(&self, format: InputFormat, labels_required: bool) -> ReadOptions {
+    /// How to read records; `labels`, when the command reads labels, says where they are.
+    pub(super) fn options(
+        &self,
+        format: InputFormat,
+        labels: Option<&LabelArgs>,
+        labels_required: bool,
+    ) -> ReadOptions {
+        let defaults = ReadOptions::default();
         ReadOptions {
             format,
             text_field: self.text_field.clone(),
-            label_field: self.label_field.clone(),
+            label_field: labels.map_or(defaults.label_field.clone(), |l| l.label_field.clone()),
             id_field: self.id_field.clone(),
             labels_required,
             skip_invalid: self.skip_invalid,
-            labels_file: self.labels_file.clone(),
-            ..ReadOptions::default()
+            labels_file: labels.and_then(|l| l.labels_file.clone()),
+            ..defaults
         }
     }
 }
@@ -51,16 +63,19 @@ impl RecordArgs {
 #[derive(Args, Clone)]
 pub(super) struct InputArgs {
     /// Input layout: auto (by extension; a folder is one sub-folder per label), jsonl, csv, dir,
-    /// txt, semeval.
-    #[arg(long, default_value = "auto")]
-    pub(super) format: InputFormat,
+    /// txt, semeval. (`--format` is an older spelling.)
+    #[arg(long = "input-format", alias = "format", default_value = "auto")]
+    pub(super) input_format: InputFormat,
     #[command(flatten)]
     pub(super) records: RecordArgs,
+    #[command(flatten)]
+    pub(super) labels: LabelArgs,
 }
 
 impl InputArgs {
     pub(super) fn options(&self, labels_required: bool) -> ReadOptions {
-        self.records.options(self.format, labels_required)
+        self.records
+            .options(self.input_format, Some(&self.labels), labels_required)
     }
 }
 

@@ -57,11 +57,14 @@ pub(super) struct CompareArgs {
     /// Write the output here instead of standard output (`-`: standard output).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Input layout of the PATHs: auto (by extension), jsonl or txt.
+    /// Input layout of the PATHs: auto (by extension), jsonl, csv (CSV or TSV) or txt.
     #[arg(long, default_value = "auto")]
     input_format: InputFormat,
     #[command(flatten)]
     records: RecordArgs,
+    /// (With --gold: where the records keep their labels.)
+    #[command(flatten)]
+    labels: LabelArgs,
     #[command(flatten)]
     text: AnalyzerArgs,
 }
@@ -115,7 +118,7 @@ pub(super) fn run(a: CompareArgs) -> Result<()> {
 
     let (rx, reader) = spawn_reader(
         &a.paths,
-        a.records.options(a.input_format, false),
+        a.records.options(a.input_format, Some(&a.labels), false),
         BATCH * 2,
     );
     let progress = ProgressBar::new_spinner();

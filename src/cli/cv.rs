@@ -34,7 +34,7 @@ pub(super) fn run(a: CvArgs) -> Result<()> {
     let t0 = Instant::now();
     if let Some(out) = &a.json {
         let mut inputs = vec![a.data.as_path()];
-        inputs.extend(a.input.records.labels_file.as_deref());
+        inputs.extend(a.input.labels.labels_file.as_deref());
         check_not_input(out, &inputs)?;
     }
     let params = a.options.params()?;

@@ -31,7 +31,7 @@ pub(super) struct EvalArgs {
 
 pub(super) fn run(a: EvalArgs) -> Result<()> {
     let mut inputs = vec![a.model.as_path(), a.data.as_path()];
-    inputs.extend(a.input.records.labels_file.as_deref());
+    inputs.extend(a.input.labels.labels_file.as_deref());
     for out in a.json.iter().chain(&a.html) {
         check_not_input(out, &inputs)?;
     }

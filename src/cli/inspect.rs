@@ -18,8 +18,11 @@ pub(super) struct InspectArgs {
     /// Top terms by weight per label, each way.
     #[arg(long, default_value = "10")]
     top_terms: usize,
-    /// Print JSON instead of text.
-    #[arg(long)]
+    /// Output: text or json.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    format: String,
+    /// The same as --format json (an older spelling).
+    #[arg(long, hide = true)]
     json: bool,
 }
 
@@ -60,7 +63,7 @@ pub(super) fn model_json(
 
 pub(super) fn run(a: InspectArgs) -> Result<()> {
     let (clf, version, header) = model::load_with_header(&a.model)?;
-    if a.json {
+    if a.json || a.format == "json" {
         let v = model_json(&clf, version, &header, a.top_terms)?;
         return emit(&format!("{}\n", serde_json::to_string_pretty(&v)?));
     }

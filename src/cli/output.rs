@@ -196,7 +196,10 @@ pub(super) fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
 /// A bad record (JSON, CSV, UTF-8...) may be skipped with --skip-invalid; a missing file or an
 /// unreadable format may not.
 pub(super) fn skippable(e: &framelens::Error) -> bool {
-    matches!(e, framelens::Error::BadRecord { .. })
+    matches!(
+        e,
+        framelens::Error::BadRecord { .. } | framelens::Error::SkippedRecord { .. }
+    )
 }
 
 /// The error that stopped a stream of documents after `done` of them, with the --skip-invalid

@@ -33,7 +33,7 @@ pub(super) struct ScoreArgs {
     /// (`-`: standard output).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Input layout of the PATHs: auto (by extension), jsonl or txt.
+    /// Input layout of the PATHs: auto (by extension), jsonl, csv (CSV or TSV) or txt.
     #[arg(long, default_value = "auto")]
     input_format: InputFormat,
     #[command(flatten)]
@@ -47,7 +47,11 @@ pub(super) fn run(a: ScoreArgs) -> Result<()> {
         check_not_input(out, &inputs)?;
     }
     let clf = model::load(&a.model)?;
-    let (rx, reader) = spawn_reader(&a.paths, a.records.options(a.input_format, false), 4096);
+    let (rx, reader) = spawn_reader(
+        &a.paths,
+        a.records.options(a.input_format, None, false),
+        4096,
+    );
 
     let (scored, errors, first_error) = match a.out.as_deref().filter(|p| !is_stdout(p)) {
         // A file: written through a temporary file that replaces it only when complete (a stop

@@ -28,7 +28,7 @@ pub(super) fn run(a: TrainArgs) -> Result<()> {
     let t0 = Instant::now();
     let params = a.options.params()?;
     let mut inputs = vec![a.data.as_path()];
-    inputs.extend(a.input.records.labels_file.as_deref());
+    inputs.extend(a.input.labels.labels_file.as_deref());
     check_not_input(&a.out, &inputs)?;
 
     let (docs, report) = read(&a.data, &a.input.options(true))?;

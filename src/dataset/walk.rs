@@ -10,8 +10,8 @@ use crate::error::{Error, Result};
 
 /// Streams the documents of `paths` to `sink`, one at a time, in order: each path in turn, the
 /// `.txt` files of a folder sorted by name. With no path, or the single path `-`, it reads JSONL
-/// from `stdin()` (called only then). `opts.format` is `Auto` (by file extension), `Jsonl` or
-/// `Txt`; other formats are refused per file.
+/// from `stdin()` (called only then). `opts.format` is `Auto` (by file extension), `Jsonl`,
+/// `Csv` (CSV or TSV, read whole per file) or `Txt`; other formats are refused per file.
 ///
 /// An unreadable file or a bad record is passed to `sink` as an error and the walk goes on (the
 /// sink decides whether to stop); `sink` returning `false` ends the walk at once.
@@ -54,6 +54,34 @@ pub fn stream_documents(
                     Ok(r) => JsonlReader::new(r, file.display().to_string(), opts).all(&mut sink),
                     Err(e) => sink(Err(e)),
                 },
+                // A CSV/TSV file is read whole (its quoting can span lines), then streamed; the
+                // rows skipped with --skip-invalid are passed on for the consumer to count.
+                InputFormat::Csv => {
+                    let csv = ReadOptions {
+                        format: InputFormat::Csv,
+                        ..opts.clone()
+                    };
+                    match read_documents(&file, &csv) {
+                        Ok((docs, report)) => {
+                            let mut go_on = true;
+                            for i in 0..report.skipped {
+                                let message =
+                                    report.skipped_examples.get(i).cloned().unwrap_or_else(|| {
+                                        format!("{}: another malformed row", file.display())
+                                    });
+                                go_on = go_on && sink(Err(Error::SkippedRecord { message }));
+                            }
+                            for d in docs {
+                                if !go_on {
+                                    break;
+                                }
+                                go_on = sink(Ok(d));
+                            }
+                            go_on
+                        }
+                        Err(e) => sink(Err(e)),
+                    }
+                }
                 InputFormat::Auto => sink(Err(Error::UndetectableStreamFormat {
                     path: file.display().to_string(),
                 })),
