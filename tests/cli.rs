@@ -2164,3 +2164,26 @@ fn score_reads_csv_and_tsv_and_its_help_has_no_label_options() {
             .unwrap();
     assert!(json["labels"].is_array());
 }
+
+#[test]
+fn quiet_training_prints_nothing_and_no_progress_reaches_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("q.flm");
+    let out = ok(&[
+        "train",
+        "--data",
+        s(&small_corpus()),
+        "--out",
+        s(&model),
+        "--quiet",
+    ]);
+    assert_eq!(out.stderr, "", "quiet");
+    assert!(model.is_file());
+    // Without --quiet, stderr (a pipe here, not a terminal) gets the summary and no spinner.
+    let out = ok(&["train", "--data", s(&small_corpus()), "--out", s(&model)]);
+    assert!(out.stderr.starts_with("framelens train:"), "{}", out.stderr);
+    assert!(!out.stderr.contains("training on"), "{}", out.stderr);
+    let out = ok(&["cv", "--data", s(&small_corpus()), "--folds", "2", "-q"]);
+    assert_eq!(out.stderr, "");
+    assert!(out.stdout.contains("framelens cv:"), "{}", out.stdout);
+}

@@ -181,6 +181,9 @@ pub(super) struct TrainOptions {
     /// rates, which `analyze` corrects prevalence with (ACC, PACC); 0 skips them.
     #[arg(long, default_value = "5")]
     pub(super) rate_folds: usize,
+    /// Print only errors and warnings: no progress, no summary (cv still prints its table).
+    #[arg(long, short)]
+    pub(super) quiet: bool,
 }
 
 impl TrainOptions {

@@ -39,7 +39,14 @@ pub(super) fn run(a: CvArgs) -> Result<()> {
     }
     let params = a.options.params()?;
     let (docs, report) = read(&a.data, &a.input.options(true))?;
-    let cv = params.cross_validate(&docs, a.folds, a.seed)?;
+    let what = format!(
+        "cross-validating: {} folds of {} documents",
+        a.folds,
+        docs.len()
+    );
+    let cv = with_spinner(&what, a.options.quiet, || {
+        params.cross_validate(&docs, a.folds, a.seed)
+    })?;
     // Standard output carries only what the data, settings and seed determine (no timings), so
     // two runs can be compared byte for byte.
     let mut out = String::new();
@@ -84,10 +91,12 @@ pub(super) fn run(a: CvArgs) -> Result<()> {
             path,
             format!("{}\n", serde_json::to_string_pretty(&v)?).as_bytes(),
         )?;
-        if !is_stdout(path) {
+        if !is_stdout(path) && !a.options.quiet {
             eprintln!("cross-validation written to {}", path.display());
         }
     }
-    eprintln!("  time        {:.2}s", t0.elapsed().as_secs_f64());
+    if !a.options.quiet {
+        eprintln!("  time        {:.2}s", t0.elapsed().as_secs_f64());
+    }
     Ok(())
 }

@@ -237,3 +237,23 @@ pub(super) fn spawn_reader(
     });
     (rx, reader)
 }
+
+/// Runs `work` with a spinner on stderr saying `message` and the time elapsed, for long steps that
+/// report nothing until they end (training, cross-validation). indicatif draws only when stderr
+/// is a terminal; `quiet` hides it there too.
+pub(super) fn with_spinner<T>(message: &str, quiet: bool, work: impl FnOnce() -> T) -> T {
+    let bar = if quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new_spinner()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let out = work();
+    bar.finish_and_clear();
+    out
+}

@@ -33,11 +33,31 @@ pub(super) fn run(a: TrainArgs) -> Result<()> {
 
     let (docs, report) = read(&a.data, &a.input.options(true))?;
     let read_s = t0.elapsed().as_secs_f64();
-    let (clf, times) = params.fit_owned(docs)?;
+    let quiet = a.options.quiet;
+    let what = format!(
+        "training on {} documents{}",
+        docs.len(),
+        if params.rate_folds >= 2 {
+            format!(
+                " (then {} out-of-fold refits for the error rates)",
+                params.rate_folds
+            )
+        } else {
+            String::new()
+        }
+    );
+    let (clf, times) = with_spinner(&what, quiet, || params.fit_owned(docs))?;
     let t_save = Instant::now();
     model::save(&clf, &a.out)?;
     let save_s = t_save.elapsed().as_secs_f64();
 
+    if quiet {
+        if !clf.summary.converged() {
+            eprintln!("warning: the solver did not converge; raise --max-iter or lower --c");
+        }
+        std::mem::forget(clf);
+        return Ok(());
+    }
     eprintln!("framelens train: {}", a.data.display());
     report_skips(&report);
     for line in clf.overview().to_string().lines() {
