@@ -64,6 +64,8 @@ pub mod error;
 pub mod eval;
 pub mod explain;
 pub mod features;
+#[doc(hidden)]
+pub mod fuzzing;
 mod linalg;
 pub mod logistic;
 pub mod model;

@@ -11,6 +11,7 @@ mod jsonl;
 mod read;
 mod walk;
 
+pub use chrono::NaiveDate;
 use csv_file::*;
 pub use dates::{parse_date, DateProblem, Period};
 use folders::*;

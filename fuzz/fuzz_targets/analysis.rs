@@ -1,0 +1,3 @@
+//! Fuzz target: see `framelens::fuzzing::analysis`.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| framelens::fuzzing::analysis(data));
