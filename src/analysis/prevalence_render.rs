@@ -32,6 +32,22 @@ pub struct PrevalenceReport {
     pub pooled: Vec<PrevalenceRow>,
 }
 
+impl PrevalenceRow {
+    /// cc, pcc, acc, pacc, emq, share, share_low, share_high: the estimate columns, in order.
+    pub fn estimates(&self) -> [Option<f64>; 8] {
+        [
+            Some(self.cc),
+            self.pcc,
+            self.acc,
+            self.pacc,
+            self.emq,
+            Some(self.share),
+            self.share_low,
+            self.share_high,
+        ]
+    }
+}
+
 /// The numeric columns of the CSV after the grouping ones, in order.
 pub const PREVALENCE_COLUMNS: [&str; 10] = [
     "label",
@@ -73,16 +89,7 @@ impl PrevalenceReport {
             rec.extend(r.period.clone());
             rec.push(r.label.clone());
             rec.push(r.documents.to_string());
-            for x in [
-                Some(r.cc),
-                r.pcc,
-                r.acc,
-                r.pacc,
-                r.emq,
-                Some(r.share),
-                r.share_low,
-                r.share_high,
-            ] {
+            for x in r.estimates() {
                 rec.push(x.map_or(String::new(), |x| b.format(x).to_string()));
             }
             w.write_record(&rec).map_err(io)?;
@@ -197,14 +204,7 @@ impl PrevalenceReport {
 
     /// A self-contained HTML page: the settings, the charts and the full table.
     pub fn to_html(&self, title: &str) -> Result<String> {
-        let t = html_escape(title);
-        let mut h = String::new();
-        let _ = write!(
-            h,
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-             <title>{t}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n<h1>{t}</h1>\n"
-        );
+        let mut h = super::render::page_start(title, CSS);
         let skipped: u64 = self.skipped.values().sum();
         let _ = writeln!(
             h,
@@ -284,16 +284,7 @@ impl PrevalenceReport {
                 html_escape(&r.label),
                 r.documents
             );
-            for x in [
-                Some(r.cc),
-                r.pcc,
-                r.acc,
-                r.pacc,
-                r.emq,
-                Some(r.share),
-                r.share_low,
-                r.share_high,
-            ] {
+            for x in r.estimates() {
                 let _ = write!(h, "<td>{}</td>", num(x));
             }
             h.push_str("</tr>\n");

@@ -179,14 +179,7 @@ pub fn comparisons_html(
     comparisons: &[Comparison],
     top: usize,
 ) -> Result<String> {
-    let t = html_escape(title);
-    let mut h = String::new();
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{t}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n<h1>{t}</h1>\n"
-    );
+    let mut h = page_start(title, CSS);
     for (i, c) in comparisons.iter().enumerate() {
         let reference = c.reference_name();
         let _ = writeln!(
@@ -250,6 +243,17 @@ pub fn comparisons_html(
     }
     h.push_str("</body>\n</html>\n");
     Ok(h)
+}
+
+/// The start of a self-contained page: doctype, head with `title` and the inline `css`, and the
+/// title as its heading.
+pub(super) fn page_start(title: &str, css: &str) -> String {
+    let t = html_escape(title);
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{t}</title>\n<style>\n{css}</style>\n</head>\n<body>\n<h1>{t}</h1>\n"
+    )
 }
 
 /// The terms drawn: all of them, or beyond [`MAX_POINTS`] the strongest each way and an even

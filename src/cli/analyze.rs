@@ -4,10 +4,8 @@
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use super::args::*;
 use super::output::*;
@@ -261,38 +259,25 @@ fn accumulate(a: &AnalyzeArgs, clf: &Classifier, spec: PrevalenceSpec) -> Result
         a.records.options(a.input_format, Some(&a.labels), false),
         BATCH * 2,
     );
-    let progress = ProgressBar::new_spinner();
-    progress.set_style(
-        ProgressStyle::with_template("{spinner} {human_pos} documents analysed ({per_sec})")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    progress.enable_steady_tick(Duration::from_millis(200));
+    let progress = stream_spinner("{spinner} {human_pos} documents analysed ({per_sec})");
     let mut batch: Vec<Document> = Vec::with_capacity(BATCH);
     let mut invalid = 0u64;
     let mut failure = None;
-    let mut done = false;
-    while !done {
-        batch.clear();
-        while batch.len() < BATCH {
-            match rx.recv() {
-                Ok(Ok(d)) => batch.push(d),
-                Ok(Err(e)) if a.records.skip_invalid && skippable(&e) => {
-                    invalid += 1;
-                    progress.suspend(|| eprintln!("skipped: {e:#}"));
-                }
-                Ok(Err(e)) => {
-                    failure = Some(e);
-                    done = true;
-                    break;
-                }
-                Err(_) => {
-                    done = true;
-                    break;
-                }
+    let mut more = true;
+    while more {
+        match next_batch(
+            &rx,
+            &mut batch,
+            BATCH,
+            a.records.skip_invalid,
+            &mut invalid,
+            &progress,
+        ) {
+            Ok(m) => more = m,
+            Err(e) => {
+                failure = Some(e);
+                break;
             }
-        }
-        if failure.is_some() {
-            break;
         }
         // Score in parallel; the state is then filled in input order (its sums are exact, so the
         // order does not change them, but the skip counts read naturally).

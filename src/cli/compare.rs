@@ -2,10 +2,8 @@
 
 use anyhow::{bail, Result};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use super::args::*;
 use super::output::*;
@@ -121,37 +119,28 @@ pub(super) fn run(a: CompareArgs) -> Result<()> {
         a.records.options(a.input_format, Some(&a.labels), false),
         BATCH * 2,
     );
-    let progress = ProgressBar::new_spinner();
-    progress.set_style(
-        ProgressStyle::with_template("{spinner} {human_pos} documents read ({per_sec}) {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    progress.enable_steady_tick(Duration::from_millis(200));
+    let progress = stream_spinner("{spinner} {human_pos} documents read ({per_sec}) {msg}");
 
     let mut counter = TermCounter::new(analyzer, groups);
     let mut skipped = Skipped::default();
     let mut read = 0u64;
     let mut failure = None;
     let mut batch: Vec<Document> = Vec::with_capacity(BATCH);
-    let mut done = false;
-    while !done {
-        batch.clear();
-        while batch.len() < BATCH {
-            match rx.recv() {
-                Ok(Ok(d)) => batch.push(d),
-                Ok(Err(e)) if a.records.skip_invalid && skippable(&e) => {
-                    skipped.invalid += 1;
-                    progress.suspend(|| eprintln!("skipped: {e:#}"));
-                }
-                Ok(Err(e)) => {
-                    failure = Some(e);
-                    done = true;
-                    break;
-                }
-                Err(_) => {
-                    done = true;
-                    break;
-                }
+    let mut more = true;
+    while more {
+        // A bad record ends the stream; the documents read before it are still counted.
+        match next_batch(
+            &rx,
+            &mut batch,
+            BATCH,
+            a.records.skip_invalid,
+            &mut skipped.invalid,
+            &progress,
+        ) {
+            Ok(m) => more = m,
+            Err(e) => {
+                failure = Some(e);
+                more = false;
             }
         }
         read += batch.len() as u64;

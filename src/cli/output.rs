@@ -257,3 +257,41 @@ pub(super) fn with_spinner<T>(message: &str, quiet: bool, work: impl FnOnce() ->
     bar.finish_and_clear();
     out
 }
+
+/// A spinner on stderr for a stream of documents (drawn only when stderr is a terminal);
+/// `template` is indicatif's, e.g. `"{spinner} {human_pos} documents read ({per_sec})"`.
+pub(super) fn stream_spinner(template: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
+/// Fills `batch` (emptied first) with up to `max` documents from `rx`. A bad record is skipped
+/// and counted in `skipped` (and shown above `progress`) when `skip_invalid`, else it ends the
+/// stream as `Err`. `Ok(false)` once the input is exhausted (the batch may still hold documents).
+pub(super) fn next_batch(
+    rx: &std::sync::mpsc::Receiver<framelens::Result<Document>>,
+    batch: &mut Vec<Document>,
+    max: usize,
+    skip_invalid: bool,
+    skipped: &mut u64,
+    progress: &indicatif::ProgressBar,
+) -> std::result::Result<bool, framelens::Error> {
+    batch.clear();
+    while batch.len() < max {
+        match rx.recv() {
+            Ok(Ok(d)) => batch.push(d),
+            Ok(Err(e)) if skip_invalid && skippable(&e) => {
+                *skipped += 1;
+                progress.suspend(|| eprintln!("skipped: {e:#}"));
+            }
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Ok(false),
+        }
+    }
+    Ok(true)
+}
