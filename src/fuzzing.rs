@@ -9,8 +9,17 @@ use crate::dataset::{parse_date, read_documents, InputFormat, JsonlReader, Perio
 use crate::text::{Analyzer, AnalyzerConfig, AnalyzerKind};
 
 /// The model loader: an error or a model; a model that loads scores a document to finite
-/// probabilities and saves again.
+/// probabilities and saves again. The input is tried as it is and, when its first byte is odd,
+/// with its checksum made right, so that mutations reach the checks behind the checksum.
 pub fn model_load(data: &[u8]) {
+    let fixed;
+    let data = match data.split_first() {
+        Some((&b, rest)) if b & 1 == 1 => {
+            fixed = crate::model::with_valid_checksum(rest);
+            &fixed[..]
+        }
+        _ => data,
+    };
     if let Ok(clf) = crate::model::from_bytes(data, "fuzz.flm") {
         let p = clf.predict("d", "resistance occupation talks aid economy the of", 3);
         assert!(p.probabilities.iter().all(|(_, v)| v.is_finite()));
