@@ -72,6 +72,8 @@ for c in "${corpora[@]}"; do
         --out "$dir/framelens.csv" 2>"$dir/analyze.err"
     echo "framelens (mean absolute error; share = the default, EMQ): $("$PY" "$SHARED/bench/prevalence.py" score "$dir" "$dir/framelens.csv")"
     echo "framelens interval (95%): $(cover "$dir/truth.json" "$dir/framelens.csv")"
+    # The tidy CSV as pandas reads it.
+    "$PY" -c "import pandas as pd, sys; d = pd.read_csv(sys.argv[1]); print('pandas:', d.shape, list(d.columns))" "$dir/framelens.csv"
 done
 
 if [ $speed -eq 1 ]; then
