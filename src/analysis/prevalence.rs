@@ -189,9 +189,11 @@ impl PrevalenceState {
         self.groups.values().map(|g| g.documents).sum()
     }
 
-    /// Count a record left out for `reason`.
-    pub fn skip(&mut self, reason: &str) {
-        *self.skipped.entry(reason.to_string()).or_insert(0) += 1;
+    /// Count `n` records left out for `reason` (nothing when `n` is 0).
+    pub fn skip(&mut self, reason: &str, n: u64) {
+        if n > 0 {
+            *self.skipped.entry(reason.to_string()).or_insert(0) += n;
+        }
     }
 
     /// Add one document to the group `key` (its `--by` values, then its period).

@@ -400,7 +400,7 @@ fn a_merged_state_is_the_same_bytes_and_estimates_as_one_pass() {
     let obs = observations();
     let mut one = PrevalenceState::new(prevalence_spec(false, 50));
     fill(&mut one, &obs);
-    one.skip("field \"source\" missing or not a string");
+    one.skip("field \"source\" missing or not a string", 1);
     // Split unevenly and in another order: the sums are exact, so nothing may change.
     let mut a = PrevalenceState::new(prevalence_spec(false, 50));
     let mut b = PrevalenceState::new(prevalence_spec(false, 50));
@@ -408,7 +408,7 @@ fn a_merged_state_is_the_same_bytes_and_estimates_as_one_pass() {
     reversed.reverse();
     fill(&mut a, &reversed[..71]);
     fill(&mut b, &reversed[71..]);
-    b.skip("field \"source\" missing or not a string");
+    b.skip("field \"source\" missing or not a string", 1);
     let b = PrevalenceState::from_bytes(&b.to_bytes().unwrap(), "b.json").unwrap();
     a.merge(&b).unwrap();
     assert_eq!(a.to_bytes().unwrap(), one.to_bytes().unwrap());

@@ -63,7 +63,7 @@ pub(super) struct AnalyzeArgs {
     /// the same output as one pass over all their inputs.
     #[arg(long, num_args = 1..)]
     merge: Vec<PathBuf>,
-    /// Input layout of the PATHs: auto (by extension), jsonl, csv or txt.
+    /// Input layout of the PATHs: auto (by extension), jsonl, csv (CSV or TSV) or txt.
     #[arg(long, default_value = "auto")]
     input_format: InputFormat,
     #[command(flatten)]
@@ -165,17 +165,10 @@ pub(super) fn run(a: AnalyzeArgs) -> Result<()> {
         }
         "csv" => report.to_csv()?,
         "html" => {
-            let title = match a.paths.as_slice() {
-                [] if !a.merge.is_empty() => "framelens analyze: merged states".to_string(),
-                [] => "framelens analyze: standard input".to_string(),
-                paths => format!(
-                    "framelens analyze: {}",
-                    paths
-                        .iter()
-                        .map(|p| p.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+            let title = if a.merge.is_empty() {
+                page_title("analyze", &a.paths)
+            } else {
+                "framelens analyze: merged states".to_string()
             };
             report.to_html(&title)?.into_bytes()
         }
@@ -303,16 +296,14 @@ fn accumulate(a: &AnalyzeArgs, clf: &Classifier, spec: PrevalenceSpec) -> Result
                         labels: &labels,
                     },
                 ),
-                Err(reason) => state.skip(&reason),
+                Err(reason) => state.skip(&reason, 1),
             }
         }
         progress.inc(batch.len() as u64);
     }
     progress.finish_and_clear();
     let _ = reader.join();
-    for _ in 0..invalid {
-        state.skip("invalid record (--skip-invalid)");
-    }
+    state.skip("invalid record (--skip-invalid)", invalid);
     if let Some(e) = failure {
         return Err(stopped(e, state.documents()));
     }

@@ -295,3 +295,12 @@ pub(super) fn next_batch(
     }
     Ok(true)
 }
+
+/// The title of a page made from `paths`: "framelens COMMAND: a, b", or standard input.
+pub(super) fn page_title(command: &str, paths: &[std::path::PathBuf]) -> String {
+    if paths.is_empty() {
+        return format!("framelens {command}: standard input");
+    }
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    format!("framelens {command}: {}", names.join(", "))
+}

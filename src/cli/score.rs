@@ -116,18 +116,7 @@ fn score_stream<'a>(
 ) -> std::io::Result<(usize, usize, Option<framelens::Error>)> {
     let table = a.format == "table";
     let mut out = if a.format == "html" {
-        let title = match a.paths.as_slice() {
-            [] => "framelens score: standard input".to_string(),
-            paths => format!(
-                "framelens score: {}",
-                paths
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-        Output::Html(ScorePage::new(sink, clf, &title)?)
+        Output::Html(ScorePage::new(sink, clf, &page_title("score", &a.paths))?)
     } else {
         Output::Lines(sink)
     };
