@@ -96,6 +96,14 @@ pub enum Error {
     #[error("{what}: no documents")]
     EmptyCorpus { what: &'static str },
 
+    /// A fit would need more memory than it may take: refused before it starts.
+    #[error("{what} needs about {} of memory and {} is available; train one-vs-rest (--multi-label, memory grows with the terms, not the documents × labels), keep fewer terms (--max-features) or merge rare labels", crate::error::gigabytes(*needed), crate::error::gigabytes(*available))]
+    TooLarge {
+        what: String,
+        needed: u64,
+        available: u64,
+    },
+
     /// Training needs at least two distinct labels.
     #[error("training data has {found} distinct label(s) ({labels:?}); a classifier needs at least 2 (check --label-field)")]
     TooFewLabels { found: usize, labels: Vec<String> },
@@ -323,4 +331,9 @@ impl Error {
             reason: reason.into(),
         }
     }
+}
+
+/// Bytes as gigabytes for messages: "5.4 GB".
+pub(crate) fn gigabytes(bytes: u64) -> String {
+    format!("{:.1} GB", bytes as f64 / 1e9)
 }

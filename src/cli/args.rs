@@ -222,6 +222,7 @@ impl TrainOptions {
                 max_iter: self.max_iter,
                 tol: self.tol,
                 solver: self.solver,
+                memory_limit: super::output::available_memory(),
             },
             label_mode: if self.multi_label {
                 LabelMode::Multi

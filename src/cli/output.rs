@@ -47,6 +47,32 @@ pub(super) fn report_skips(report: &ReadReport) {
     }
 }
 
+/// The bytes this process may still take: the kernel's `MemAvailable`, lowered to the room left
+/// under a cgroup limit (containers, CI runners) when there is one. `None` where neither can be
+/// read (not Linux): then nothing is refused in advance.
+pub(super) fn available_memory() -> Option<u64> {
+    let read = |p: &str| std::fs::read_to_string(p).ok();
+    let meminfo = read("/proc/meminfo").and_then(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("MemAvailable:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    });
+    let number = |p: &str| read(p).and_then(|s| s.trim().parse::<u64>().ok());
+    // cgroup v2, then v1 (where "no limit" is a huge number, which min() ignores).
+    let cgroup = number("/sys/fs/cgroup/memory.max")
+        .zip(number("/sys/fs/cgroup/memory.current"))
+        .or_else(|| {
+            number("/sys/fs/cgroup/memory/memory.limit_in_bytes")
+                .zip(number("/sys/fs/cgroup/memory/memory.usage_in_bytes"))
+        })
+        .map(|(max, used)| max.saturating_sub(used));
+    match (meminfo, cgroup) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Refuse to write to a closed standard output (`framelens score ... >&-`). Rust's runtime
 /// reopens a standard descriptor that is closed at start on /dev/null, read-write, so the output
 /// would vanish with exit status 0. A shell's `> /dev/null` opens it write-only; descriptor 1 on

@@ -65,6 +65,9 @@ pub(super) struct Problem<'a, Y, I> {
     blocks: Vec<(usize, usize)>,
     /// Each block cut into runs of terms of one shape.
     runs: Vec<Vec<Run>>,
+    /// The runs of consecutive blocks joined into [`margin_copies`] groups: the margins pass
+    /// keeps one n × k copy of the margins per group.
+    margin_runs: Vec<Vec<Run>>,
     y: &'a [Y],
     sw: &'a [f64],
     k: usize,
@@ -75,13 +78,34 @@ pub(super) struct Problem<'a, Y, I> {
 
 impl<'a, Y, I: DocIndex> Problem<'a, Y, I> {
     pub(super) fn new(xt: &'a TermLists<I>, y: &'a [Y], sw: &'a [f64], k: usize, c: f64) -> Self {
+        let blocks = term_blocks(xt).len();
+        Self::grouped(xt, y, sw, k, c, margin_copies(xt.n_docs(), k, blocks))
+    }
+
+    /// [`Problem::new`] with the margins pass cut into `groups` groups (at most the blocks).
+    pub(super) fn grouped(
+        xt: &'a TermLists<I>,
+        y: &'a [Y],
+        sw: &'a [f64],
+        k: usize,
+        c: f64,
+        groups: usize,
+    ) -> Self {
         let blocks = term_blocks(xt);
-        let runs = blocks.iter().map(|&(lo, hi)| xt.runs(lo, hi)).collect();
-        let work = Workspace::new(xt.n_docs(), k, blocks.len());
+        let runs: Vec<Vec<Run>> = blocks.iter().map(|&(lo, hi)| xt.runs(lo, hi)).collect();
+        let groups = groups.clamp(1, runs.len().max(1));
+        let margin_runs: Vec<Vec<Run>> = (0..groups)
+            .map(|g| {
+                let (lo, hi) = (g * runs.len() / groups, (g + 1) * runs.len() / groups);
+                runs[lo..hi].concat()
+            })
+            .collect();
+        let work = Workspace::new(xt.n_docs(), k, margin_runs.len());
         Problem {
             xt,
             blocks,
             runs,
+            margin_runs,
             y,
             sw,
             k,
@@ -108,7 +132,15 @@ impl<Y: Label, I: DocIndex> Objective for Problem<'_, Y, I> {
     fn margins(&self, theta: &[f64], z: &mut [f64]) {
         let (w, b) = theta.split_at(self.n_weights());
         let mut guard = self.work.lock().unwrap_or_else(|e| e.into_inner());
-        margins_into(self.xt, &self.runs, w, b, self.k, &mut guard.partial, z);
+        margins_into(
+            self.xt,
+            &self.margin_runs,
+            w,
+            b,
+            self.k,
+            &mut guard.partial,
+            z,
+        );
     }
 
     fn line(&self, z: &[f64], zd: &[f64], a: f64) -> f64 {
@@ -226,15 +258,30 @@ impl<Y: Label, I: DocIndex> Problem<'_, Y, I> {
     }
 }
 
+/// The most blocks of terms.
+pub(super) const TERM_BLOCKS: usize = 32;
+
 /// Term ranges of roughly equal non-zeros, at most `TERM_BLOCKS` of them. They depend only on
 /// the data, never on the thread count, so the margins are summed in the same order always.
 pub(super) fn term_blocks<I: DocIndex>(xt: &TermLists<I>) -> Vec<(usize, usize)> {
-    const TERM_BLOCKS: usize = 32;
     crate::sparse::balanced_ranges(
         (0..xt.n_terms()).map(|j| xt.term_nnz(j) as u64),
         TERM_BLOCKS,
     )
 }
+
+/// Into how many groups the margins pass cuts the terms: one n × k copy of the margins per group
+/// (scattered in parallel without locks, summed in group order), as many as there are blocks
+/// while the copies fit in `MARGIN_BYTES` together. When not even two fit, one group adds
+/// straight into Z (no copy, one thread). So the pass's extra memory is at most `MARGIN_BYTES`
+/// whatever the number of labels or threads, and, like the blocks, depends only on the data.
+pub(super) fn margin_copies(n: usize, k: usize, blocks: usize) -> usize {
+    let copy = n.saturating_mul(k).saturating_mul(8).max(1);
+    (MARGIN_BYTES / copy).clamp(1, blocks.max(1))
+}
+
+/// The memory the margins pass may take for its copies of the margins.
+pub(super) const MARGIN_BYTES: usize = 512 << 20;
 
 /// Margins `Z = X W + b = N⁻¹ T (S W) + b` (n × k, row-major) from the matrix's terms: W is read
 /// in order and the scattered writes go to Z, which is small enough to stay in cache. Each block
@@ -249,37 +296,24 @@ pub(super) fn margins_into<I: DocIndex>(
     partial: &mut [Vec<f64>],
     z: &mut [f64],
 ) {
-    partial.par_iter_mut().zip(runs).for_each(|(z, runs)| {
+    if partial.is_empty() {
+        // One group: scatter straight into Z.
         z.iter_mut().for_each(|v| *v = 0.0);
-        for run in runs {
-            match k {
-                1 => pass_run(&mut Scatter::<1, I> { xt, w, z }, run),
-                2 => pass_run(&mut Scatter::<2, I> { xt, w, z }, run),
-                3 => pass_run(&mut Scatter::<3, I> { xt, w, z }, run),
-                4 => pass_run(&mut Scatter::<4, I> { xt, w, z }, run),
-                _ => {
-                    for j in run.start..run.end {
-                        let wj = &w[j * k..(j + 1) * k];
-                        if wj.iter().all(|&x| x == 0.0) {
-                            continue;
-                        }
-                        let scale = xt.term_scale()[j];
-                        let u: Vec<f64> = wj.iter().map(|w| w * scale).collect();
-                        for (i, t) in xt.entries(j) {
-                            let zi = &mut z[i.index() * k..(i.index() + 1) * k];
-                            zi.iter_mut().zip(&u).for_each(|(z, u)| *z += t * u);
-                        }
-                    }
-                }
-            }
-        }
-    });
+        runs.iter().for_each(|runs| scatter_runs(xt, runs, w, k, z));
+    } else {
+        partial.par_iter_mut().zip(runs).for_each(|(z, runs)| {
+            z.iter_mut().for_each(|v| *v = 0.0);
+            scatter_runs(xt, runs, w, k, z);
+        });
+    }
     let norm = xt.doc_norm();
     z.par_chunks_mut(ROW_BLOCK * k)
         .enumerate()
         .for_each(|(blk, zc)| {
             let (lo, len) = (blk * ROW_BLOCK * k, zc.len());
-            zc.iter_mut().for_each(|v| *v = 0.0);
+            if !partial.is_empty() {
+                zc.iter_mut().for_each(|v| *v = 0.0);
+            }
             for p in partial.iter() {
                 zc.iter_mut()
                     .zip(&p[lo..lo + len])
@@ -292,19 +326,46 @@ pub(super) fn margins_into<I: DocIndex>(
         });
 }
 
+/// `z += T (S W)` over the terms of `runs` (no norms, no biases).
+fn scatter_runs<I: DocIndex>(xt: &TermLists<I>, runs: &[Run], w: &[f64], k: usize, z: &mut [f64]) {
+    for run in runs {
+        match k {
+            1 => pass_run(&mut Scatter::<1, I> { xt, w, z }, run),
+            2 => pass_run(&mut Scatter::<2, I> { xt, w, z }, run),
+            3 => pass_run(&mut Scatter::<3, I> { xt, w, z }, run),
+            4 => pass_run(&mut Scatter::<4, I> { xt, w, z }, run),
+            _ => {
+                for j in run.start..run.end {
+                    let wj = &w[j * k..(j + 1) * k];
+                    if wj.iter().all(|&x| x == 0.0) {
+                        continue;
+                    }
+                    let scale = xt.term_scale()[j];
+                    let u: Vec<f64> = wj.iter().map(|w| w * scale).collect();
+                    for (i, t) in xt.entries(j) {
+                        let zi = &mut z[i.index() * k..(i.index() + 1) * k];
+                        zi.iter_mut().zip(&u).for_each(|(z, u)| *z += t * u);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Buffers reused by every evaluation of one problem: allocating them afresh each time cost more
 /// (page faults) than the arithmetic.
 pub(super) struct Workspace {
-    /// One margin matrix per block of terms.
+    /// One margin matrix per group of terms; none when there is one group (it adds into Z).
     partial: Vec<Vec<f64>>,
     /// The residuals (n × k).
     resid: Vec<f64>,
 }
 
 impl Workspace {
-    fn new(n: usize, k: usize, blocks: usize) -> std::sync::Mutex<Workspace> {
+    fn new(n: usize, k: usize, groups: usize) -> std::sync::Mutex<Workspace> {
+        let copies = if groups > 1 { groups } else { 0 };
         std::sync::Mutex::new(Workspace {
-            partial: vec![vec![0.0; n * k]; blocks],
+            partial: vec![vec![0.0; n * k]; copies],
             resid: vec![0.0; n * k],
         })
     }

@@ -13,9 +13,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::fitted::{sigmoid, softmax, LogisticModel, ModelKind};
-use super::lbfgs::lbfgs;
+use super::lbfgs::{lbfgs, M};
 use super::linfa_adapter;
-use super::objective::{Label, Objective, Problem};
+use super::objective::{margin_copies, Label, Objective, Problem, TERM_BLOCKS};
 use super::term_matrix::{with_lists, DocIndex, TermLists, TermMatrix};
 use crate::error::{Error, Result};
 use crate::sparse::FactoredMatrix;
@@ -93,6 +93,11 @@ pub struct LogisticParams {
     pub tol: f64,
     /// The optimiser.
     pub solver: Solver,
+    /// Bytes a fit may hold (the binary passes the memory available to it); a multinomial fit
+    /// that needs more is refused before it starts instead of being killed midway. Not part of
+    /// the model: never saved.
+    #[serde(skip)]
+    pub memory_limit: Option<u64>,
 }
 
 impl Default for LogisticParams {
@@ -103,6 +108,7 @@ impl Default for LogisticParams {
             max_iter: 1000,
             tol: 1e-3,
             solver: Solver::Lbfgs,
+            memory_limit: None,
         }
     }
 }
@@ -293,6 +299,17 @@ impl LogisticParams {
 
         let (weights, bias, report, oof) = match &layout {
             Layout::Terms(xt) => {
+                let needed = multinomial_bytes(n, xt.n_terms(), n_labels, held_out.is_some());
+                if let Some(limit) = self.memory_limit.filter(|&l| needed > l) {
+                    return Err(Error::TooLarge {
+                        what: format!(
+                            "a multinomial fit of {n} documents × {n_labels} labels over {} terms",
+                            xt.n_terms()
+                        ),
+                        needed,
+                        available: limit,
+                    });
+                }
                 let held = held_out.map(|h| (h, &fold_weights as &FoldWeights));
                 let (mut theta, report, oof) =
                     solve(xt, y, &sw, n_labels, self, "multinomial", held);
@@ -601,6 +618,27 @@ impl<O: Objective> Objective for Frozen<'_, O> {
     fn preconditioner(&self) -> Vec<f64> {
         self.inner.preconditioner()
     }
+}
+
+/// The peak bytes of [`solve`] for k > 1, past the training matrix: the margins, their direction
+/// and the residuals (3 n × k) and the margins pass's copies (at most `MARGIN_BYTES`); L-BFGS'
+/// parameters, gradient, new gradient, direction and preconditioner (5 × dim in f64) and its
+/// M step and gradient-change pairs (2M × dim in f32), dim = (terms + 1) k; with held-out folds,
+/// the full fit kept beside a fold's refit (dim) and the out-of-fold and fold margins (2 n × k).
+/// Every term is 8 bytes per f64.
+pub(super) fn multinomial_bytes(n: usize, terms: usize, k: usize, held_out: bool) -> u64 {
+    let (n, terms, k) = (n as u64, terms as u64, k as u64);
+    let nk = n * k;
+    let dim = (terms + 1) * k;
+    let copies = match margin_copies(n as usize, k as usize, TERM_BLOCKS) as u64 {
+        1 => 0,
+        g => g * nk * 8,
+    };
+    let mut bytes = 3 * nk * 8 + copies + 5 * dim * 8 + 2 * M as u64 * dim * 4;
+    if held_out {
+        bytes += dim * 8 + 2 * nk * 8;
+    }
+    bytes
 }
 
 /// Iteration cap of a fold's refit. Started from the full fit, a refit moves little: its held-out

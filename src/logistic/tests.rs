@@ -433,3 +433,92 @@ fn bad_parameters_are_rejected() {
         .fit_multiclass(x.clone(), &one_class, 3)
         .is_err());
 }
+
+#[test]
+fn the_margins_are_the_same_in_any_number_of_groups() {
+    // The margins pass cuts the term blocks into groups by memory (one n × k copy each), down
+    // to one group that adds straight into Z; every grouping gives the margins of the rows.
+    let (n, d, k) = (300, 120, 4);
+    let rows: Vec<SparseRow> = (0..n)
+        .map(|i| {
+            let mut row = SparseRow::default();
+            for j in 0..d {
+                if (i * 7 + j * 3) % 11 < 3 {
+                    row.indices.push(j as u32);
+                    row.values.push(1.0 + ((i + j) % 5) as f64 * 0.5);
+                }
+            }
+            row
+        })
+        .collect();
+    let x = CsrMatrix::from_rows(rows, d);
+    let TermMatrix::Narrow(xt) = TermMatrix::new(FactoredMatrix::from_csr(&x)).unwrap() else {
+        panic!("300 documents take 16-bit indices")
+    };
+    let blocks = term_blocks(&xt).len();
+    assert!(blocks > 2, "{blocks} blocks");
+    let y: Vec<usize> = (0..n).map(|i| i % k).collect();
+    let sw = vec![1.0; n];
+    let theta: Vec<f64> = (0..(d + 1) * k)
+        .map(|i| ((i * 5 % 17) as f64 - 8.0) / 9.0)
+        .collect();
+    let margins = |groups: usize| {
+        let mut z = vec![0.0; n * k];
+        let problem = Problem::grouped(&xt, &y, &sw, k, 1.0, groups);
+        problem.margins(&theta, &mut z);
+        // Twice: the second pass must not add to the first one's Z.
+        problem.margins(&theta, &mut z);
+        z
+    };
+    let all = margins(blocks);
+    for groups in [1, 2, blocks - 1] {
+        let z = margins(groups);
+        let worst = z
+            .iter()
+            .zip(&all)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(worst < 1e-12, "{groups} groups: off by {worst}");
+    }
+}
+
+#[test]
+fn the_margin_copies_stay_within_their_memory() {
+    // As many copies as blocks while they fit; one (no copy) when not even two do.
+    assert_eq!(margin_copies(1000, 10, TERM_BLOCKS), TERM_BLOCKS);
+    let copy = 100_000 * 100 * 8;
+    assert_eq!(
+        margin_copies(100_000, 100, TERM_BLOCKS),
+        MARGIN_BYTES / copy
+    );
+    assert!(margin_copies(100_000, 100, TERM_BLOCKS) * copy <= MARGIN_BYTES);
+    assert_eq!(margin_copies(1_000_000, 100, TERM_BLOCKS), 1);
+    assert_eq!(margin_copies(0, 0, 0), 1);
+}
+
+#[test]
+fn a_multinomial_fit_that_cannot_fit_in_memory_is_refused_before_it_starts() {
+    let (x, y) = toy(60, 3);
+    // 60 × 3 margins (and up to 32 copies of them) and 7 × 3 parameters: kilobytes.
+    let needed = multinomial_bytes(60, 6, 3, false);
+    assert!(needed > 4_000 && needed < 100_000, "{needed}");
+    assert!(multinomial_bytes(60, 6, 3, true) > needed);
+    // Grows with documents × labels and with terms × labels.
+    assert!(multinomial_bytes(1_000_000, 6, 300, false) > 3 * 1_000_000 * 300 * 8);
+    assert!(multinomial_bytes(60, 1_000_000, 300, false) > 5 * 1_000_000 * 300 * 8);
+    let limited = |limit| LogisticParams {
+        memory_limit: Some(limit),
+        ..Default::default()
+    };
+    match limited(needed - 1).fit_multiclass(x.clone(), &y, 3) {
+        Err(crate::Error::TooLarge {
+            needed: n,
+            available,
+            ..
+        }) => assert_eq!((n, available), (needed, needed - 1)),
+        other => panic!("expected TooLarge, got {:?}", other.map(|_| ())),
+    }
+    let err = limited(1).fit_multiclass(x.clone(), &y, 3).unwrap_err();
+    assert!(err.to_string().contains("60 documents × 3 labels"), "{err}");
+    assert!(limited(needed).fit_multiclass(x, &y, 3).is_ok());
+}
