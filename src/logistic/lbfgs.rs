@@ -7,6 +7,39 @@ use super::params::{LogisticParams, SolverReport};
 
 pub(super) const VEC_BLOCK: usize = 1 << 14;
 
+/// A diagonal preconditioner stored once per run of `width` consecutive parameters that share
+/// their value (a term's k weights, the k biases): dim / width values, not dim.
+pub(super) struct Precond {
+    pub(super) values: Vec<f64>,
+    pub(super) width: usize,
+}
+
+impl Precond {
+    /// One value per parameter.
+    #[cfg(test)]
+    pub(super) fn full(values: Vec<f64>) -> Precond {
+        Precond { values, width: 1 }
+    }
+
+    /// Entries `lo..hi`: borrowed when stored one per parameter, else written into `buf`.
+    fn slice<'a>(&'a self, lo: usize, hi: usize, buf: &'a mut Vec<f64>) -> &'a [f64] {
+        if self.width == 1 {
+            return &self.values[lo..hi];
+        }
+        buf.clear();
+        buf.extend((lo..hi).map(|i| self.values[i / self.width]));
+        buf
+    }
+
+    /// Every entry, one per parameter.
+    #[cfg(test)]
+    pub(super) fn expanded(&self) -> Vec<f64> {
+        let mut buf = Vec::new();
+        self.slice(0, self.values.len() * self.width, &mut buf)
+            .to_vec()
+    }
+}
+
 /// L-BFGS history length.
 pub(super) const M: usize = 5;
 
@@ -18,7 +51,7 @@ pub(super) const M: usize = 5;
 /// every inner product the next direction needs is taken in the pass that forms `y`.
 pub(super) struct History {
     /// The diagonal preconditioner P: the initial inverse Hessian is γ P.
-    pub(super) precond: Vec<f64>,
+    pub(super) precond: Precond,
     pub(super) s: Vec<Vec<f32>>,
     pub(super) y: Vec<Vec<f32>>,
     /// Slots of the kept pairs, oldest first.
@@ -52,7 +85,7 @@ pub(super) struct DirectionDots {
 }
 
 impl History {
-    pub(super) fn new(precond: Vec<f64>) -> History {
+    pub(super) fn new(precond: Precond) -> History {
         History {
             precond,
             s: Vec::new(),
@@ -129,8 +162,9 @@ impl History {
                     let y = &self.y[slot][lo..hi];
                     d.iter_mut().zip(y).for_each(|(d, &y)| *d += b * y as f64);
                 }
+                let mut buf = Vec::new();
                 d.iter_mut()
-                    .zip(&self.precond[lo..hi])
+                    .zip(self.precond.slice(lo, hi, &mut buf))
                     .for_each(|(d, p)| *d *= p);
                 for (p, &slot) in self.order.iter().enumerate() {
                     let a = c.cs[p];
@@ -187,7 +221,8 @@ impl History {
                 let lo = blk * VEC_BLOCK;
                 let hi = lo + yc.len();
                 let (g, gn) = (&grad[lo..hi], &new_grad[lo..hi]);
-                let pc = &self.precond[lo..hi];
+                let mut buf = Vec::new();
+                let pc = self.precond.slice(lo, hi, &mut buf);
                 yc.iter_mut()
                     .zip(gn.iter().zip(g))
                     .for_each(|(y, (a, b))| *y = (a - b) as f32);
@@ -258,11 +293,14 @@ pub(super) fn lane_sums<const P: usize>(len: usize, term: impl Fn(usize) -> [f64
 }
 
 /// `max |g|` and `‖P g‖`.
-pub(super) fn norms(g: &[f64], precond: &[f64]) -> (f64, f64) {
+pub(super) fn norms(g: &[f64], precond: &Precond) -> (f64, f64) {
     let parts: Vec<(f64, f64)> = g
         .par_chunks(VEC_BLOCK)
-        .zip(precond.par_chunks(VEC_BLOCK))
-        .map(|(c, p)| {
+        .enumerate()
+        .map(|(blk, c)| {
+            let mut buf = Vec::new();
+            let lo = blk * VEC_BLOCK;
+            let p = precond.slice(lo, lo + c.len(), &mut buf);
             c.iter().zip(p).fold((0.0f64, 0.0), |(m, s), (v, p)| {
                 (m.max(v.abs()), s + v * p * p * v)
             })
@@ -328,12 +366,11 @@ pub(super) fn lbfgs<O: Objective>(
     let mut zd = vec![0.0; obj.margins_len()];
     obj.margins(&theta, &mut z);
     let mut grad = vec![0.0; dim];
-    let mut f = obj.gradient(&z, &theta, &mut grad);
+    let mut f = obj.gradient(&z, &theta, &mut grad, &mut zd);
     let mut evaluations = 1;
     let mut hist = History::new(obj.preconditioner());
     let (mut gmax, mut pgnorm) = norms(&grad, &hist.precond);
     let mut dir = vec![0.0; dim];
-    let mut new_grad = vec![0.0; dim];
     let mut recent: Vec<f64> = vec![f];
     let mut converged = false;
     let mut iterations = 0;
@@ -386,9 +423,12 @@ pub(super) fn lbfgs<O: Objective>(
         z.par_chunks_mut(VEC_BLOCK)
             .zip(zd.par_chunks(VEC_BLOCK))
             .for_each(|(z, d)| z.iter_mut().zip(d).for_each(|(z, d)| *z += a * d));
-        let f_new = obj.gradient(&z, &theta, &mut new_grad);
-        (gmax, pgnorm) = hist.update(slot, &grad, &new_grad);
-        std::mem::swap(&mut grad, &mut new_grad);
+        // The direction and its margins are spent (s holds the step): the new gradient goes
+        // into the direction's buffer and the residuals into its margins'.
+        let new_grad = &mut dir;
+        let f_new = obj.gradient(&z, &theta, new_grad, &mut zd);
+        (gmax, pgnorm) = hist.update(slot, &grad, new_grad);
+        std::mem::swap(&mut grad, new_grad);
         let f_old = f;
         f = f_new;
         // Converged when the objective has stopped moving: less than `tol` relative decrease

@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use super::fitted::{log1pexp, sigmoid};
-use super::lbfgs::{lane_sums, VEC_BLOCK};
+use super::lbfgs::{lane_sums, Precond, VEC_BLOCK};
 use super::term_matrix::{DocIndex, Run, TermLists};
 
 /// once for the gradient at the accepted step.
@@ -20,9 +20,11 @@ pub(super) trait Objective: Sync {
     /// The data term (loss / S) at margins `z + a·zd`: no data pass.
     fn line(&self, z: &[f64], zd: &[f64], a: f64) -> f64;
     /// The objective at parameters `theta` with margins `z`, and its gradient: one data pass.
-    fn gradient(&self, z: &[f64], theta: &[f64], grad: &mut [f64]) -> f64;
+    /// `scratch` (as long as `z`) takes the residuals: the caller lends a buffer it no longer
+    /// needs (the line search's direction margins), so no n × k buffer is kept for them.
+    fn gradient(&self, z: &[f64], theta: &[f64], grad: &mut [f64], scratch: &mut [f64]) -> f64;
     /// A diagonal preconditioner: the inverse of an estimate of the Hessian's diagonal.
-    fn preconditioner(&self) -> Vec<f64>;
+    fn preconditioner(&self) -> Precond;
 }
 
 /// Rows per block when summing losses: fixed, so sums do not depend on the thread count.
@@ -165,12 +167,10 @@ impl<Y: Label, I: DocIndex> Objective for Problem<'_, Y, I> {
         sums.iter().sum::<f64>() / self.s
     }
 
-    fn gradient(&self, z: &[f64], theta: &[f64], grad: &mut [f64]) -> f64 {
+    fn gradient(&self, z: &[f64], theta: &[f64], grad: &mut [f64], resid: &mut [f64]) -> f64 {
         let k = self.k;
         let (w, _) = theta.split_at(self.n_weights());
         let norm = self.xt.doc_norm();
-        let mut guard = self.work.lock().unwrap_or_else(|e| e.into_inner());
-        let resid = &mut guard.resid;
         // Residuals r_ik = s_i ∂loss/∂z_ik / S, their sums (the biases' gradient) and the loss,
         // block by block; then r_ik / N_i, what the terms' gradient sums.
         let parts: Vec<(f64, Vec<f64>)> = resid
@@ -216,7 +216,7 @@ impl<Y: Label, I: DocIndex> Objective for Problem<'_, Y, I> {
 
     /// `1 / (1/(C S) + ¼ Σ_i s_i x_ij² / S)` for every weight of term j (the Hessian's diagonal
     /// with every probability at ½, where p(1 − p) is largest), and 4 for the biases.
-    fn preconditioner(&self) -> Vec<f64> {
+    fn preconditioner(&self) -> Precond {
         let k = self.k;
         let reg = self.reg();
         // x_ij² = t² S_j² / N_i²: the documents' part first.
@@ -226,11 +226,10 @@ impl<Y: Label, I: DocIndex> Objective for Problem<'_, Y, I> {
             .zip(self.xt.doc_norm())
             .map(|(s, n)| s / (n * n))
             .collect();
-        let mut p = vec![0.0; self.n_weights() + k];
-        p[..self.n_weights()]
-            .par_chunks_mut(k)
-            .enumerate()
-            .for_each(|(j, pj)| {
+        // One value per term (its k weights share it), then the biases' 4.
+        let mut p: Vec<f64> = (0..self.xt.n_terms())
+            .into_par_iter()
+            .map(|j| {
                 let (ones, docs, vals) = self.xt.term(j);
                 let t: f64 = ones.iter().map(|&i| q[i.index()]).sum::<f64>()
                     + docs
@@ -240,11 +239,14 @@ impl<Y: Label, I: DocIndex> Objective for Problem<'_, Y, I> {
                         .sum::<f64>();
                 let scale = self.xt.term_scale()[j];
                 let col = scale * scale * t;
-                pj.iter_mut()
-                    .for_each(|p| *p = 1.0 / (reg + 0.25 * col / self.s));
-            });
-        p[self.n_weights()..].iter_mut().for_each(|p| *p = 4.0);
-        p
+                1.0 / (reg + 0.25 * col / self.s)
+            })
+            .collect();
+        p.push(4.0);
+        Precond {
+            values: p,
+            width: k,
+        }
     }
 }
 
@@ -254,7 +256,7 @@ impl<Y: Label, I: DocIndex> Problem<'_, Y, I> {
     pub(super) fn eval(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
         let mut z = vec![0.0; self.margins_len()];
         self.margins(theta, &mut z);
-        self.gradient(&z, theta, grad)
+        self.gradient(&z, theta, grad, &mut vec![0.0; z.len()])
     }
 }
 
@@ -273,7 +275,7 @@ pub(super) fn term_blocks<I: DocIndex>(xt: &TermLists<I>) -> Vec<(usize, usize)>
 /// Into how many groups the margins pass cuts the terms: one n × k copy of the margins per group
 /// (scattered in parallel without locks, summed in group order), as many as there are blocks
 /// while the copies fit in `MARGIN_BYTES` together. When not even two fit, one group adds
-/// straight into Z (no copy, one thread). So the pass's extra memory is at most `MARGIN_BYTES`
+/// straight into Z (no copy; parallel over ranges of documents instead). So the pass's extra memory is at most `MARGIN_BYTES`
 /// whatever the number of labels or threads, and, like the blocks, depends only on the data.
 pub(super) fn margin_copies(n: usize, k: usize, blocks: usize) -> usize {
     let copy = n.saturating_mul(k).saturating_mul(8).max(1);
@@ -281,7 +283,7 @@ pub(super) fn margin_copies(n: usize, k: usize, blocks: usize) -> usize {
 }
 
 /// The memory the margins pass may take for its copies of the margins.
-pub(super) const MARGIN_BYTES: usize = 512 << 20;
+pub(super) const MARGIN_BYTES: usize = 128 << 20;
 
 /// Margins `Z = X W + b = N⁻¹ T (S W) + b` (n × k, row-major) from the matrix's terms: W is read
 /// in order and the scattered writes go to Z, which is small enough to stay in cache. Each block
@@ -297,9 +299,20 @@ pub(super) fn margins_into<I: DocIndex>(
     z: &mut [f64],
 ) {
     if partial.is_empty() {
-        // One group: scatter straight into Z.
-        z.iter_mut().for_each(|v| *v = 0.0);
-        runs.iter().for_each(|runs| scatter_runs(xt, runs, w, k, z));
+        // One group: the documents cut into ranges, each range adding every term's entries of
+        // its own documents into its own rows of Z (a term's documents are sorted, so a range's
+        // entries are found by bisection). Every margin still adds its terms in stored order, as
+        // one sequential pass would: the same bits in parallel, with no copy of Z.
+        let rows = xt.n_docs().div_ceil(ROW_PARTS).max(ROW_BLOCK);
+        z.par_chunks_mut(rows * k)
+            .enumerate()
+            .for_each(|(part, zc)| {
+                zc.iter_mut().for_each(|v| *v = 0.0);
+                let lo = part * rows;
+                for runs in runs {
+                    scatter_rows(xt, runs, w, k, lo..lo + zc.len() / k, zc);
+                }
+            });
     } else {
         partial.par_iter_mut().zip(runs).for_each(|(z, runs)| {
             z.iter_mut().for_each(|v| *v = 0.0);
@@ -352,13 +365,55 @@ fn scatter_runs<I: DocIndex>(xt: &TermLists<I>, runs: &[Run], w: &[f64], k: usiz
     }
 }
 
+/// `z += T (S W)` over the terms of `runs` for the documents `docs` only; `z` holds their rows.
+/// The general loop of [`scatter_runs`], entry for entry.
+fn scatter_rows<I: DocIndex>(
+    xt: &TermLists<I>,
+    runs: &[Run],
+    w: &[f64],
+    k: usize,
+    docs: std::ops::Range<usize>,
+    z: &mut [f64],
+) {
+    let mut u = vec![0.0; k];
+    let within = |list: &[I]| {
+        list.partition_point(|i| i.index() < docs.start)
+            ..list.partition_point(|i| i.index() < docs.end)
+    };
+    for run in runs {
+        for j in run.start..run.end {
+            let (ones, list, vals) = xt.term(j);
+            let (a, b) = (within(ones), within(list));
+            let wj = &w[j * k..(j + 1) * k];
+            if (a.is_empty() && b.is_empty()) || wj.iter().all(|&x| x == 0.0) {
+                continue;
+            }
+            let scale = xt.term_scale()[j];
+            u.iter_mut().zip(wj).for_each(|(u, w)| *u = w * scale);
+            let entries = ones[a].iter().map(|&i| (i, 1.0)).chain(
+                list[b.clone()]
+                    .iter()
+                    .zip(&vals[b])
+                    .map(|(&i, &v)| (i, v as f64)),
+            );
+            for (i, t) in entries {
+                let r = i.index() - docs.start;
+                let zi = &mut z[r * k..(r + 1) * k];
+                zi.iter_mut().zip(&u).for_each(|(z, u)| *z += t * u);
+            }
+        }
+    }
+}
+
+/// Most document ranges of the copy-free margins pass: a fixed number, so its work does not
+/// depend on the thread count.
+const ROW_PARTS: usize = 32;
+
 /// Buffers reused by every evaluation of one problem: allocating them afresh each time cost more
 /// (page faults) than the arithmetic.
 pub(super) struct Workspace {
     /// One margin matrix per group of terms; none when there is one group (it adds into Z).
     partial: Vec<Vec<f64>>,
-    /// The residuals (n × k).
-    resid: Vec<f64>,
 }
 
 impl Workspace {
@@ -366,7 +421,6 @@ impl Workspace {
         let copies = if groups > 1 { groups } else { 0 };
         std::sync::Mutex::new(Workspace {
             partial: vec![vec![0.0; n * k]; copies],
-            resid: vec![0.0; n * k],
         })
     }
 }

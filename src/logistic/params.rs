@@ -13,7 +13,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::fitted::{sigmoid, softmax, LogisticModel, ModelKind};
-use super::lbfgs::{lbfgs, M};
+use super::lbfgs::{lbfgs, Precond, M};
 use super::linfa_adapter;
 use super::objective::{margin_copies, Label, Objective, Problem, TERM_BLOCKS};
 use super::term_matrix::{with_lists, DocIndex, TermLists, TermMatrix};
@@ -314,7 +314,12 @@ impl LogisticParams {
                 let (mut theta, report, oof) =
                     solve(xt, y, &sw, n_labels, self, "multinomial", held);
                 let bias = theta.split_off(n_cols * n_labels);
-                let oof = oof.map(|m| m.chunks(n_labels).flat_map(softmax).collect());
+                // In place: the out-of-fold margins become probabilities.
+                let oof = oof.map(|mut m| {
+                    m.chunks_mut(n_labels)
+                        .for_each(|row| row.copy_from_slice(&softmax(row)));
+                    m
+                });
                 (theta, bias, report, oof)
             }
             Layout::Rows(x) => {
@@ -600,8 +605,8 @@ impl<O: Objective> Objective for Frozen<'_, O> {
     fn line(&self, z: &[f64], zd: &[f64], a: f64) -> f64 {
         self.inner.line(z, zd, a)
     }
-    fn gradient(&self, z: &[f64], theta: &[f64], grad: &mut [f64]) -> f64 {
-        let f = self.inner.gradient(z, theta, grad);
+    fn gradient(&self, z: &[f64], theta: &[f64], grad: &mut [f64], scratch: &mut [f64]) -> f64 {
+        let f = self.inner.gradient(z, theta, grad, scratch);
         let k = self.k;
         grad[..self.frozen.len() * k]
             .par_chunks_mut(k * 1024)
@@ -615,17 +620,17 @@ impl<O: Objective> Objective for Frozen<'_, O> {
             });
         f
     }
-    fn preconditioner(&self) -> Vec<f64> {
+    fn preconditioner(&self) -> Precond {
         self.inner.preconditioner()
     }
 }
 
-/// The peak bytes of [`solve`] for k > 1, past the training matrix: the margins, their direction
-/// and the residuals (3 n × k) and the margins pass's copies (at most `MARGIN_BYTES`); L-BFGS'
-/// parameters, gradient, new gradient, direction and preconditioner (5 × dim in f64) and its
-/// M step and gradient-change pairs (2M × dim in f32), dim = (terms + 1) k; with held-out folds,
-/// the full fit kept beside a fold's refit (dim) and the out-of-fold and fold margins (2 n × k).
-/// Every term is 8 bytes per f64.
+/// The peak bytes of [`solve`] for k > 1, past the training matrix: the margins and their
+/// direction (2 n × k; the residuals reuse the direction's) and the margins pass's copies (at most
+/// `MARGIN_BYTES`); L-BFGS' parameters, gradient and direction (3 × dim in f64; the new
+/// gradient reuses the direction's; the preconditioner has one value per term) and its M step and gradient-change pairs (2M × dim in
+/// f32), dim = (terms + 1) k; with held-out folds, the full fit kept beside a fold's refit (dim)
+/// and the out-of-fold margins (n × k). Every term is 8 bytes per f64.
 pub(super) fn multinomial_bytes(n: usize, terms: usize, k: usize, held_out: bool) -> u64 {
     let (n, terms, k) = (n as u64, terms as u64, k as u64);
     let nk = n * k;
@@ -634,9 +639,9 @@ pub(super) fn multinomial_bytes(n: usize, terms: usize, k: usize, held_out: bool
         1 => 0,
         g => g * nk * 8,
     };
-    let mut bytes = 3 * nk * 8 + copies + 5 * dim * 8 + 2 * M as u64 * dim * 4;
+    let mut bytes = 2 * nk * 8 + copies + 3 * dim * 8 + (terms + 1) * 8 + 2 * M as u64 * dim * 4;
     if held_out {
-        bytes += dim * 8 + 2 * nk * 8;
+        bytes += dim * 8 + nk * 8;
     }
     bytes
 }
@@ -660,7 +665,6 @@ fn refit_folds<Y: Label, I: DocIndex>(
 ) -> Vec<f64> {
     let folds = held_out.folds;
     let mut out = vec![0.0; folds.len() * k];
-    let mut z = vec![0.0; folds.len() * k];
     let refit = LogisticParams {
         max_iter: params.max_iter.min(REFIT_ITERATIONS),
         ..params.clone()
@@ -691,6 +695,8 @@ fn refit_folds<Y: Label, I: DocIndex>(
             k,
         };
         let (fitted, _) = lbfgs(&masked, start, &refit, name);
+        // Allocated once the refit's own buffers are freed: n × k fewer at the peak.
+        let mut z = vec![0.0; folds.len() * k];
         problem.margins(&fitted, &mut z);
         for (i, _) in folds.iter().enumerate().filter(|&(_, &g)| g == f) {
             out[i * k..(i + 1) * k].copy_from_slice(&z[i * k..(i + 1) * k]);

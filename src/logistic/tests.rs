@@ -265,8 +265,8 @@ fn factored_columns_give_the_objective_gradient_and_preconditioner_of_the_rows()
         assert!((u - v).abs() <= 1e-6 * v.abs().max(1e-3), "{i}: {u} vs {v}");
     }
     let (qa, qb) = (
-        back(a.order(), &pa.preconditioner()),
-        back(b.order(), &pb.preconditioner()),
+        back(a.order(), &pa.preconditioner().expanded()),
+        back(b.order(), &pb.preconditioner().expanded()),
     );
     for (u, v) in qa.iter().zip(&qb) {
         assert!((u - v).abs() <= 1e-6 * v.abs(), "{u} vs {v}");
@@ -313,7 +313,7 @@ fn compact_direction_equals_the_two_loop_recursion() {
     let diag: Vec<f64> = (0..dim).map(|i| 1.0 + i as f64 * 0.3).collect();
     let round = |v: Vec<f64>| v.into_iter().map(|x| x as f32 as f64).collect::<Vec<f64>>();
     let precond: Vec<f64> = (0..dim).map(|i| 0.5 + (i % 7) as f64).collect();
-    let mut hist = History::new(precond.clone());
+    let mut hist = History::new(Precond::full(precond.clone()));
     let (mut ss, mut ys) = (Vec::new(), Vec::new());
     let grad: Vec<f64> = (0..dim).map(|_| rnd()).collect();
     for pair in 0..7 {
@@ -437,8 +437,9 @@ fn bad_parameters_are_rejected() {
 #[test]
 fn the_margins_are_the_same_in_any_number_of_groups() {
     // The margins pass cuts the term blocks into groups by memory (one n × k copy each), down
-    // to one group that adds straight into Z; every grouping gives the margins of the rows.
-    let (n, d, k) = (300, 120, 4);
+    // to one group that adds straight into Z in ranges of documents (three of them here); every
+    // grouping gives the margins of the rows.
+    let (n, d, k) = (2500, 120, 4);
     let rows: Vec<SparseRow> = (0..n)
         .map(|i| {
             let mut row = SparseRow::default();
@@ -453,7 +454,7 @@ fn the_margins_are_the_same_in_any_number_of_groups() {
         .collect();
     let x = CsrMatrix::from_rows(rows, d);
     let TermMatrix::Narrow(xt) = TermMatrix::new(FactoredMatrix::from_csr(&x)).unwrap() else {
-        panic!("300 documents take 16-bit indices")
+        panic!("2500 documents take 16-bit indices")
     };
     let blocks = term_blocks(&xt).len();
     assert!(blocks > 2, "{blocks} blocks");
@@ -504,8 +505,8 @@ fn a_multinomial_fit_that_cannot_fit_in_memory_is_refused_before_it_starts() {
     assert!(needed > 4_000 && needed < 100_000, "{needed}");
     assert!(multinomial_bytes(60, 6, 3, true) > needed);
     // Grows with documents × labels and with terms × labels.
-    assert!(multinomial_bytes(1_000_000, 6, 300, false) > 3 * 1_000_000 * 300 * 8);
-    assert!(multinomial_bytes(60, 1_000_000, 300, false) > 5 * 1_000_000 * 300 * 8);
+    assert!(multinomial_bytes(1_000_000, 6, 300, false) >= 2 * 1_000_000 * 300 * 8);
+    assert!(multinomial_bytes(60, 1_000_000, 300, false) > 3 * 1_000_000 * 300 * 8);
     let limited = |limit| LogisticParams {
         memory_limit: Some(limit),
         ..Default::default()
