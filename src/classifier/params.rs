@@ -176,6 +176,41 @@ impl ClassifierParams {
         }
     }
 
+    /// Why training on `docs` stores no error rates (`None`: it does). Single-label rates are a
+    /// labels × labels matrix: with fewer documents than folds × labels, a fold holds under one
+    /// document per label on average, the matrix is mostly empty, and the refits would only
+    /// cost time and memory (two more documents × labels margins).
+    pub fn rates_skipped(&self, docs: &[&Document]) -> Option<String> {
+        let folds = self.rate_folds;
+        if folds < 2 {
+            return Some("--rate-folds is 0".into());
+        }
+        if self.logistic.solver != Solver::Lbfgs {
+            return Some("the linfa solver does not refit folds".into());
+        }
+        if docs.len() < folds {
+            return Some(format!(
+                "{} documents are fewer than {folds} folds",
+                docs.len()
+            ));
+        }
+        if self.kind_for(docs).ok()? == ModelKind::Multinomial {
+            let labels: std::collections::BTreeSet<&str> = docs
+                .iter()
+                .flat_map(|d| d.labels.iter().map(String::as_str))
+                .collect();
+            if docs.len() < folds * labels.len() {
+                return Some(format!(
+                    "{} documents are fewer than {folds} folds × {} labels (under one document \
+                     per label in a fold)",
+                    docs.len(),
+                    labels.len()
+                ));
+            }
+        }
+        None
+    }
+
     /// Train on labelled documents. Every document must carry at least one label.
     pub fn fit(&self, docs: &[Document]) -> Result<(Classifier, StageTimes)> {
         let refs: Vec<&Document> = docs.iter().collect();
@@ -249,10 +284,7 @@ impl ClassifierParams {
             .map(|d| d.labels.iter().map(|l| index[l.as_str()]).collect())
             .collect();
         // Out-of-fold rates need the L-BFGS refits and at least one document per fold.
-        let rate_folds = if self.rate_folds >= 2
-            && docs.len() >= self.rate_folds
-            && logistic.solver == Solver::Lbfgs
-        {
+        let rate_folds = if self.rates_skipped(docs).is_none() {
             let names: Vec<Vec<String>> = docs.iter().map(|d| d.labels.clone()).collect();
             Some(eval::stratified_folds(
                 &names,
@@ -312,6 +344,7 @@ impl ClassifierParams {
             thresholds,
             summary,
         };
+        let t3 = std::time::Instant::now();
         if let Some(probs) = oof {
             let k = clf.labels.len();
             let multi = kind == ModelKind::OneVsRest;
@@ -326,6 +359,7 @@ impl ClassifierParams {
                 self.threshold_seed,
             ));
         }
+        times.rates_s = t3.elapsed().as_secs_f64();
         Ok((clf, times))
     }
 }

@@ -44,6 +44,9 @@ impl TrainingSummary {
     }
 }
 
+/// Most labels (and solver problems) the overview lists one by one.
+const LISTED: usize = 30;
+
 /// [`Classifier::overview`]: renders the training summary with the model's kind and thresholds,
 /// one `key  value` line each (keys padded to 12 columns, no indent of its own).
 #[derive(Debug, Clone, Copy)]
@@ -60,7 +63,16 @@ impl fmt::Display for Overview<'_> {
         };
         writeln!(f, "documents   {} ({kind})", s.n_documents)?;
         writeln!(f, "labels      {}", clf.labels.len())?;
-        for (k, label) in clf.labels.iter().enumerate() {
+        // Beyond LISTED labels, the most frequent ones (a thousand lines would bury the rest).
+        let mut shown: Vec<usize> = (0..clf.labels.len()).collect();
+        if shown.len() > LISTED {
+            let count = |k: &usize| s.label_counts.get(&clf.labels[*k]).copied().unwrap_or(0);
+            shown.sort_by_key(|k| std::cmp::Reverse(count(k)));
+            shown.truncate(LISTED);
+            shown.sort_unstable();
+        }
+        for &k in &shown {
+            let label = &clf.labels[k];
             let count = s.label_counts.get(label).copied().unwrap_or(0);
             write!(f, "  {count:>7}  {label}")?;
             match (&s.threshold_tuning, &clf.thresholds) {
@@ -74,6 +86,13 @@ impl fmt::Display for Overview<'_> {
             }
             writeln!(f)?;
         }
+        if shown.len() < clf.labels.len() {
+            writeln!(
+                f,
+                "  ... and {} more (the {LISTED} most frequent are listed; inspect --format json has all)",
+                clf.labels.len() - shown.len()
+            )?;
+        }
         if let Some(t) = &s.threshold_tuning {
             writeln!(
                 f,
@@ -86,28 +105,53 @@ impl fmt::Display for Overview<'_> {
             "vocabulary  {} terms kept of {} seen; {} non-zeros",
             s.vocabulary.n_terms_kept, s.vocabulary.n_terms_seen, s.vocabulary.nnz
         )?;
-        for r in &s.solver {
-            writeln!(f, "solver      {r}")?;
+        if s.solver.len() <= LISTED {
+            for r in &s.solver {
+                writeln!(f, "solver      {r}")?;
+            }
+        } else {
+            // One line for all, then the problems that did not converge.
+            let (lo, hi) = s.solver.iter().fold((usize::MAX, 0), |(lo, hi), r| {
+                (lo.min(r.iterations), hi.max(r.iterations))
+            });
+            let failed: Vec<&SolverReport> = s.solver.iter().filter(|r| !r.converged).collect();
+            writeln!(
+                f,
+                "solver      {} problems, {} converged, {lo}-{hi} iterations",
+                s.solver.len(),
+                s.solver.len() - failed.len()
+            )?;
+            for r in failed.iter().take(LISTED) {
+                writeln!(f, "solver      {r}")?;
+            }
         }
         match &s.rates {
             Some(r) => {
-                // Out-of-fold recall of each label under the model's own decisions.
-                let recall: Vec<String> = clf
-                    .labels
+                // Out-of-fold recall of each label under the model's own decisions; beyond
+                // LISTED labels, the lowest ones and the mean.
+                let hit = |k: usize| {
+                    if clf.is_multi_label() {
+                        r.hard[k][0]
+                    } else {
+                        r.hard[k][k]
+                    }
+                };
+                let mut shown: Vec<usize> = (0..clf.labels.len()).collect();
+                let mut lead = String::new();
+                if shown.len() > LISTED {
+                    shown.sort_by(|&a, &b| hit(a).total_cmp(&hit(b)).then(a.cmp(&b)));
+                    shown.truncate(10);
+                    let mean =
+                        (0..clf.labels.len()).map(hit).sum::<f64>() / clf.labels.len() as f64;
+                    lead = format!("mean {mean:.2}; lowest ");
+                }
+                let recall: Vec<String> = shown
                     .iter()
-                    .enumerate()
-                    .map(|(k, l)| {
-                        let hit = if clf.is_multi_label() {
-                            r.hard[k][0]
-                        } else {
-                            r.hard[k][k]
-                        };
-                        format!("{l} {hit:.2}")
-                    })
+                    .map(|&k| format!("{} {:.2}", clf.labels[k], hit(k)))
                     .collect();
                 writeln!(
                     f,
-                    "rates       error rates from {}-fold out-of-fold predictions (for analyze); recall {}",
+                    "rates       error rates from {}-fold out-of-fold predictions (for analyze); recall {lead}{}",
                     r.folds,
                     recall.join(", ")
                 )?;
@@ -156,6 +200,9 @@ pub struct StageTimes {
     pub fit_s: f64,
     /// Threshold tuning (the fold fits), 0 when thresholds are fixed.
     pub tune_s: f64,
+    /// The error rates and calibration from the out-of-fold predictions (their refits count in
+    /// `fit_s`), 0 without rates.
+    pub rates_s: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
