@@ -97,7 +97,7 @@ pub enum Error {
     EmptyCorpus { what: &'static str },
 
     /// A fit would need more memory than it may take: refused before it starts.
-    #[error("{what} needs about {} of memory and {} is available; train one-vs-rest (--multi-label, memory grows with the terms, not the documents × labels), keep fewer terms (--max-features) or merge rare labels", crate::error::gigabytes(*needed), crate::error::gigabytes(*available))]
+    #[error("{what} needs about {} of memory and may use {} (--max-memory; by default the memory available); train one-vs-rest (--multi-label, memory grows with the terms, not the documents × labels), keep fewer terms (--max-features) or merge rare labels", crate::error::human_bytes(*needed), crate::error::human_bytes(*available))]
     TooLarge {
         what: String,
         needed: u64,
@@ -333,7 +333,13 @@ impl Error {
     }
 }
 
-/// Bytes as gigabytes for messages: "5.4 GB".
-pub(crate) fn gigabytes(bytes: u64) -> String {
-    format!("{:.1} GB", bytes as f64 / 1e9)
+/// Bytes for messages, in the largest decimal unit below them: "5.4 GB", "512.0 MB", "1.0 kB".
+pub(crate) fn human_bytes(bytes: u64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        0..1_000 => format!("{bytes} bytes"),
+        1_000..1_000_000 => format!("{:.1} kB", b / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", b / 1e6),
+        _ => format!("{:.1} GB", b / 1e9),
+    }
 }

@@ -2187,3 +2187,104 @@ fn quiet_training_prints_nothing_and_no_progress_reaches_a_pipe() {
     assert_eq!(out.stderr, "");
     assert!(out.stdout.contains("framelens cv:"), "{}", out.stdout);
 }
+
+#[test]
+fn a_multinomial_fit_beyond_the_memory_limit_is_refused_before_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.flm");
+    let corpus = small_corpus();
+    let args = [
+        "train",
+        "--data",
+        s(&corpus),
+        "--out",
+        s(&model),
+        "--max-memory",
+        "1K",
+    ];
+    let out = fails(&args);
+    assert!(
+        out.stderr
+            .contains("a multinomial fit of 40 documents × 3 labels")
+            && out
+                .stderr
+                .contains("of memory and may use 1.0 kB (--max-memory")
+            && out.stderr.contains("--max-features"),
+        "{}",
+        out.stderr
+    );
+    assert!(!model.exists(), "no model after a refusal");
+    // A limit it fits in trains; a limit that is not a size is a usage error.
+    train(
+        dir.path(),
+        &small_corpus(),
+        "m.flm",
+        &["--max-memory", "1G"],
+    );
+    let out = run(&[
+        "train",
+        "--data",
+        s(&corpus),
+        "--out",
+        s(&model),
+        "--max-memory",
+        "lots",
+    ]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+}
+
+#[test]
+fn many_labels_are_summarised_and_too_few_documents_per_label_store_no_rates() {
+    // 80 documents of 40 labels (2 each): the summary lists the 30 most frequent labels, and
+    // 5 folds × 40 labels is more than the documents, so no rates are estimated, with a note.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("many.jsonl");
+    let lines: Vec<String> = (0..80)
+        .map(|i| {
+            let l = i % 40;
+            format!(
+                r#"{{"id": "d{i}", "text": "word{l} other{l} filler text {i}", "label": "l{l}"}}"#
+            )
+        })
+        .collect();
+    std::fs::write(&data, lines.join("\n")).unwrap();
+    let (model, out) = train(dir.path(), &data, "m.flm", &[]);
+    assert!(
+        out.stderr.contains("note: no error rates for analyze's acc and pacc: 80 documents are fewer than 5 folds × 40 labels"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("... and 10 more (the 30 most frequent are listed"),
+        "{}",
+        out.stderr
+    );
+    let listed = out
+        .stderr
+        .lines()
+        .filter(|l| l.trim_start().starts_with("2  l"))
+        .count();
+    assert_eq!(listed, 30, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("rates       none stored"),
+        "{}",
+        out.stderr
+    );
+    // With fewer folds there are enough documents: 2 × 40 = 80.
+    let out = ok(&[
+        "train",
+        "--data",
+        s(&data),
+        "--out",
+        s(&model),
+        "--rate-folds",
+        "2",
+    ]);
+    assert!(
+        !out.stderr.contains("note: no error rates"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("recall mean"), "{}", out.stderr);
+}

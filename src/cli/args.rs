@@ -181,9 +181,46 @@ pub(super) struct TrainOptions {
     /// rates, which `analyze` corrects prevalence with (ACC, PACC); 0 skips them.
     #[arg(long, default_value = "5")]
     pub(super) rate_folds: usize,
+    /// Memory a single-label (multinomial) fit may take, e.g. 4G or 512M: a fit that needs more
+    /// (its margins grow with documents × labels, its weights with terms × labels) is refused
+    /// before it starts [default: the memory available when the command starts].
+    #[arg(long, value_parser = parse_bytes)]
+    pub(super) max_memory: Option<u64>,
     /// Print only errors and warnings: no progress, no summary (cv still prints its table).
     #[arg(long, short)]
     pub(super) quiet: bool,
+}
+
+/// A byte count with an optional K, M, G or T suffix (powers of 1024): "512M", "4G", "1000".
+fn parse_bytes(s: &str) -> std::result::Result<u64, String> {
+    let t = s.trim();
+    let (digits, unit) = match t
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_digit() || *c == '.'))
+    {
+        Some((i, _)) => t.split_at(i),
+        None => (t, ""),
+    };
+    let shift = match unit
+        .trim()
+        .to_ascii_uppercase()
+        .trim_end_matches(['B', 'I'])
+    {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(format!("unknown unit {unit:?}: use K, M, G or T (e.g. 4G)")),
+    };
+    let value: f64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size such as 4G, 512M or 1000000"))?;
+    let bytes = value * (1u64 << shift) as f64;
+    if !(bytes.is_finite() && bytes >= 1.0 && bytes < 1.8e19) {
+        return Err(format!("{s:?} is not a size from 1 byte to 16 exabytes"));
+    }
+    Ok(bytes as u64)
 }
 
 impl TrainOptions {
@@ -222,7 +259,7 @@ impl TrainOptions {
                 max_iter: self.max_iter,
                 tol: self.tol,
                 solver: self.solver,
-                memory_limit: super::output::available_memory(),
+                memory_limit: self.max_memory.or_else(super::output::available_memory),
             },
             label_mode: if self.multi_label {
                 LabelMode::Multi

@@ -34,10 +34,17 @@ pub(super) fn run(a: TrainArgs) -> Result<()> {
     let (docs, report) = read(&a.data, &a.input.options(true))?;
     let read_s = t0.elapsed().as_secs_f64();
     let quiet = a.options.quiet;
+    let skipped = params.rates_skipped(&docs.iter().collect::<Vec<_>>());
+    match &skipped {
+        Some(why) if params.rate_folds >= 2 && !quiet => eprintln!(
+            "note: no error rates for analyze's acc and pacc: {why}; cc, pcc and emq still work"
+        ),
+        _ => {}
+    }
     let what = format!(
         "training on {} documents{}",
         docs.len(),
-        if params.rate_folds >= 2 {
+        if skipped.is_none() {
             format!(
                 " (then {} out-of-fold refits for the error rates)",
                 params.rate_folds
@@ -64,11 +71,12 @@ pub(super) fn run(a: TrainArgs) -> Result<()> {
         eprintln!("  {line}");
     }
     eprintln!(
-        "  time        read {:.2}s, vectorize {:.2}s, fit {:.2}s, tune {:.2}s, save {:.2}s, total {:.2}s",
+        "  time        read {:.2}s, vectorize {:.2}s, fit {:.2}s, tune {:.2}s, rates {:.2}s, save {:.2}s, total {:.2}s",
         read_s,
         times.vectorize_s,
         times.fit_s,
         times.tune_s,
+        times.rates_s,
         save_s,
         t0.elapsed().as_secs_f64()
     );
