@@ -217,7 +217,7 @@ fn parse_bytes(s: &str) -> std::result::Result<u64, String> {
         .parse()
         .map_err(|_| format!("{s:?} is not a size such as 4G, 512M or 1000000"))?;
     let bytes = value * (1u64 << shift) as f64;
-    if !(bytes.is_finite() && bytes >= 1.0 && bytes < 1.8e19) {
+    if !(bytes.is_finite() && (1.0..1.8e19).contains(&bytes)) {
         return Err(format!("{s:?} is not a size from 1 byte to 16 exabytes"));
     }
     Ok(bytes as u64)
