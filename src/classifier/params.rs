@@ -346,6 +346,9 @@ impl ClassifierParams {
         };
         let t3 = std::time::Instant::now();
         if let Some(probs) = oof {
+            logistic
+                .progress
+                .post(|| "error rates and calibration from the out-of-fold predictions".into());
             let k = clf.labels.len();
             let multi = kind == ModelKind::OneVsRest;
             let decided: Vec<Vec<usize>> = probs.chunks(k).map(|p| clf.decide(p)).collect();

@@ -260,6 +260,7 @@ impl TrainOptions {
                 tol: self.tol,
                 solver: self.solver,
                 memory_limit: self.max_memory.or_else(super::output::available_memory),
+                progress: framelens::logistic::Progress::new(),
             },
             label_mode: if self.multi_label {
                 LabelMode::Multi

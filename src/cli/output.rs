@@ -267,7 +267,13 @@ pub(super) fn spawn_reader(
 /// Runs `work` with a spinner on stderr saying `message` and the time elapsed, for long steps that
 /// report nothing until they end (training, cross-validation). indicatif draws only when stderr
 /// is a terminal; `quiet` hides it there too.
-pub(super) fn with_spinner<T>(message: &str, quiet: bool, work: impl FnOnce() -> T) -> T {
+/// With the solver's latest status line from `progress` after the message, refreshed every 200 ms.
+pub(super) fn with_spinner<T>(
+    message: &str,
+    quiet: bool,
+    progress: &framelens::logistic::Progress,
+    work: impl FnOnce() -> T,
+) -> T {
     let bar = if quiet {
         indicatif::ProgressBar::hidden()
     } else {
@@ -279,7 +285,25 @@ pub(super) fn with_spinner<T>(message: &str, quiet: bool, work: impl FnOnce() ->
     );
     bar.set_message(message.to_string());
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    let out = work();
+    // The refresher waits on a channel that closes when the work ends, so it stops at once.
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let out = std::thread::scope(|scope| {
+        if !bar.is_hidden() {
+            let bar = &bar;
+            scope.spawn(move || {
+                let tick = std::time::Duration::from_millis(200);
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(tick)
+                {
+                    if let Some(line) = progress.latest() {
+                        bar.set_message(format!("{message}; {line}"));
+                    }
+                }
+            });
+        }
+        let out = work();
+        drop(done);
+        out
+    });
     bar.finish_and_clear();
     out
 }

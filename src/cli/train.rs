@@ -53,7 +53,9 @@ pub(super) fn run(a: TrainArgs) -> Result<()> {
             String::new()
         }
     );
-    let (clf, times) = with_spinner(&what, quiet, || params.fit_owned(docs))?;
+    let (clf, times) = with_spinner(&what, quiet, &params.logistic.progress.clone(), || {
+        params.fit_owned(docs)
+    })?;
     let t_save = Instant::now();
     model::save(&clf, &a.out)?;
     let save_s = t_save.elapsed().as_secs_f64();

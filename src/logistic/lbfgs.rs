@@ -435,6 +435,9 @@ pub(super) fn lbfgs<O: Objective>(
         // over the last WINDOW iterations. Not scikit-learn's test (the largest gradient entry
         // below tol): with millions of weights a small largest entry says little, and it stopped
         // far from the optimum (BENCHMARKS.md, "Where the time goes").
+        params
+            .progress
+            .post(|| format!("{name}: iteration {iterations}, objective {f:.6}"));
         recent.push(f);
         let stalled = recent.len() > WINDOW
             && recent[recent.len() - 1 - WINDOW] - f <= params.tol * f.abs().max(f64::MIN_POSITIVE);

@@ -16,7 +16,7 @@ mod params;
 mod term_matrix;
 
 pub use fitted::{sigmoid, softmax, LogisticModel, ModelKind};
-pub use params::{ClassWeight, HeldOut, LogisticParams, Solver, SolverReport};
+pub use params::{ClassWeight, HeldOut, LogisticParams, Progress, Solver, SolverReport};
 
 #[cfg(test)]
 mod tests;

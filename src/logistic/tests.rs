@@ -523,3 +523,21 @@ fn a_multinomial_fit_that_cannot_fit_in_memory_is_refused_before_it_starts() {
     assert!(err.to_string().contains("60 documents × 3 labels"), "{err}");
     assert!(limited(needed).fit_multiclass(x, &y, 3).is_ok());
 }
+
+#[test]
+fn the_solver_posts_its_progress_where_asked() {
+    let (x, y) = toy(60, 3);
+    let progress = Progress::new();
+    assert_eq!(progress.latest(), None);
+    LogisticParams {
+        progress: progress.clone(),
+        ..Default::default()
+    }
+    .fit_multiclass(x.clone(), &y, 3)
+    .unwrap();
+    let line = progress.latest().expect("a line was posted");
+    assert!(line.starts_with("multinomial: iteration "), "{line}");
+    // The default posts nowhere and compares equal (it is not a setting).
+    assert_eq!(Progress::default().latest(), None);
+    assert_eq!(Progress::default(), progress);
+}
