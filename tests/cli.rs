@@ -2288,3 +2288,49 @@ fn many_labels_are_summarised_and_too_few_documents_per_label_store_no_rates() {
     );
     assert!(out.stderr.contains("recall mean"), "{}", out.stderr);
 }
+
+#[test]
+fn acc_and_pacc_past_a_hundred_single_labels_are_refused_at_once_not_a_hang() {
+    // 101 labels × 5 documents: rates are stored (505 = 5 folds × 101), but ACC and PACC would
+    // invert a 101 × 101 matrix per group and replicate: refused before the input is read, and
+    // left empty by the default method.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("labels.jsonl");
+    let lines: Vec<String> = (0..505)
+        .map(|i| {
+            let l = i % 101;
+            format!(
+                r#"{{"id": "d{i}", "text": "mark{l} sign{l} common words {}", "label": "l{l}"}}"#,
+                i % 7
+            )
+        })
+        .collect();
+    std::fs::write(&data, lines.join("\n")).unwrap();
+    let (model, out) = train(dir.path(), &data, "m.flm", &[]);
+    assert!(
+        out.stderr.contains("recall mean"),
+        "rates stored: {}",
+        out.stderr
+    );
+    let started = std::time::Instant::now();
+    let out = fails(&[
+        "analyze",
+        "--model",
+        s(&model),
+        s(&data),
+        "--method",
+        "pacc",
+    ]);
+    assert!(
+        out.stderr
+            .contains("cc, pcc or emq for a single-label model of more than 100 labels"),
+        "{}",
+        out.stderr
+    );
+    assert!(started.elapsed().as_secs() < 10);
+    let out = ok(&["analyze", "--model", s(&model), s(&data), "--format", "csv"]);
+    let header: Vec<&str> = out.stdout.lines().next().unwrap().split(',').collect();
+    let acc = header.iter().position(|c| *c == "acc").unwrap();
+    let first: Vec<&str> = out.stdout.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(first[acc], "", "{}", out.stdout.lines().nth(1).unwrap());
+}

@@ -18,7 +18,8 @@ mod render;
 pub use compare::{CompareParams, Comparison, Groups, Statistic, TermCounter, TermScore};
 pub use keyness::{Keyness, TermCounts};
 pub use prevalence::{
-    Observation, PrevalenceRow, PrevalenceSpec, PrevalenceState, STATE_FORMAT, STATE_VERSION,
+    Observation, PrevalenceRow, PrevalenceSpec, PrevalenceState, JOINT_LABELS, STATE_FORMAT,
+    STATE_VERSION,
 };
 pub use prevalence_render::{PrevalenceReport, PREVALENCE_COLUMNS};
 pub use quantify::{binary_adjust, em_binary, em_shares, simplex_least_squares, Method};

@@ -23,6 +23,44 @@ use crate::classifier::PrevalenceRates;
 use crate::dataset::Period;
 use crate::error::{Error, Result};
 
+/// Most labels of a single-label model that ACC and PACC correct: their simplex least squares
+/// costs k³ per group and bootstrap replicate (minutes at a thousand labels), and its labels ×
+/// labels rates rest on a few out-of-fold documents per cell at that size. Beyond, their columns
+/// are empty and `--method acc|pacc` is refused.
+pub const JOINT_LABELS: usize = 100;
+
+impl PrevalenceSpec {
+    /// Whether ACC and PACC are computed: always for one-vs-rest models (each label on its own);
+    /// for single-label ones up to [`JOINT_LABELS`] labels.
+    pub fn corrects_jointly(&self) -> bool {
+        self.multi_label || self.labels.len() <= JOINT_LABELS
+    }
+
+    /// Refuse a method these rates cannot give: ACC and PACC without stored rates, or past
+    /// [`JOINT_LABELS`] single labels. Called before the input is read, and again on estimating
+    /// (merged states).
+    pub fn check_rates(&self, method: Method) -> Result<()> {
+        if !method.needs_rates() || self.gold {
+            return Ok(());
+        }
+        if self.rates.is_none() {
+            return Err(Error::NoRates {
+                method: method.as_str(),
+            });
+        }
+        if !self.corrects_jointly() {
+            return Err(Error::OutOfRange {
+                name: "method",
+                value: method.to_string(),
+                range: "cc, pcc or emq for a single-label model of more than 100 labels (ACC and \
+                        PACC invert its labels × labels rate matrix: k³ work per group and \
+                        replicate, from rates that are mostly noise at that size)",
+            });
+        }
+        Ok(())
+    }
+}
+
 /// The format name of a saved state.
 pub const STATE_FORMAT: &str = "framelens-prevalence-state";
 /// The version of the saved state this build writes and reads.
@@ -386,11 +424,7 @@ impl PrevalenceState {
                 range: "cc when counting the records' own labels (--gold)",
             });
         }
-        if method.needs_rates() && spec.rates.is_none() {
-            return Err(Error::NoRates {
-                method: method.as_str(),
-            });
-        }
+        spec.check_rates(method)?;
         if !(ci > 0.0 && ci < 1.0) {
             return Err(Error::OutOfRange {
                 name: "ci",
@@ -418,7 +452,7 @@ impl PrevalenceState {
             let cc: Vec<f64> = g.predicted.iter().map(|&c| c as f64 / n).collect();
             let pcc: Vec<f64> = g.mass.iter().map(|&m| m as f64 / FIXED_ONE / n).collect();
             let (acc, pacc) = match (&spec.rates, spec.gold) {
-                (Some(rates), false) => (
+                (Some(rates), false) if self.corrects_jointly() => (
                     Some(self.adjust(&cc, &rates.hard)),
                     Some(self.adjust(&pcc, &rates.soft)),
                 ),
@@ -501,6 +535,10 @@ impl PrevalenceState {
         }
         out.skipped = self.skipped.clone();
         out
+    }
+
+    fn corrects_jointly(&self) -> bool {
+        self.spec.corrects_jointly()
     }
 
     /// ACC / PACC of observed shares `q` with rates `m`.

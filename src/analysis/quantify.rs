@@ -77,11 +77,22 @@ pub fn simplex_least_squares(m: &[Vec<f64>], q: &[f64]) -> Vec<f64> {
     let k = q.len();
     // a[i][j] = m[j][i]: observed share i = Σ_j a[i][j] π_j.
     let a = |i: usize, j: usize| m[j][i];
+    // AᵀA and Aᵀq once (k³): every active set's system is cut from them.
+    let gram: Vec<Vec<f64>> = (0..k)
+        .map(|r| {
+            (0..k)
+                .map(|c| (0..k).map(|i| m[r][i] * m[c][i]).sum())
+                .collect()
+        })
+        .collect();
+    let atq: Vec<f64> = (0..k)
+        .map(|r| (0..k).map(|i| m[r][i] * q[i]).sum())
+        .collect();
     let mut active: Vec<bool> = vec![true; k];
     let mut x = vec![0.0; k];
     for _ in 0..4 * k + 4 {
         let s: Vec<usize> = (0..k).filter(|&j| active[j]).collect();
-        let sol = constrained_solve(&a, q, &s, k);
+        let sol = constrained_solve(&gram, &atq, &s);
         let most_negative = s
             .iter()
             .zip(&sol)
@@ -117,23 +128,18 @@ pub fn simplex_least_squares(m: &[Vec<f64>], q: &[f64]) -> Vec<f64> {
 }
 
 /// The equality-constrained least squares on the labels `s`: `min ‖A_S x − q‖²` with `Σx = 1`,
-/// through its KKT system `[AᵀA 1; 1ᵀ 0][x; μ] = [Aᵀq; 1]` (a tiny ridge keeps it solvable when
-/// a label is never predicted).
-fn constrained_solve(
-    a: &impl Fn(usize, usize) -> f64,
-    q: &[f64],
-    s: &[usize],
-    k: usize,
-) -> Vec<f64> {
+/// through its KKT system `[AᵀA 1; 1ᵀ 0][x; μ] = [Aᵀq; 1]` cut from `gram` = AᵀA and `atq` = Aᵀq
+/// (a tiny ridge keeps it solvable when a label is never predicted).
+fn constrained_solve(gram: &[Vec<f64>], atq: &[f64], s: &[usize]) -> Vec<f64> {
     let m = s.len();
     let mut sys = vec![vec![0.0; m + 1]; m + 1];
     let mut rhs = vec![0.0; m + 1];
     for (r, &jr) in s.iter().enumerate() {
         for (c, &jc) in s.iter().enumerate() {
-            sys[r][c] = (0..k).map(|i| a(i, jr) * a(i, jc)).sum();
+            sys[r][c] = gram[jr][jc];
         }
         sys[r][m] = 1.0;
-        rhs[r] = (0..k).map(|i| a(i, jr) * q[i]).sum();
+        rhs[r] = atq[jr];
     }
     let trace: f64 = (0..m).map(|r| sys[r][r]).sum();
     for (r, row) in sys.iter_mut().enumerate().take(m) {

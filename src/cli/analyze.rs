@@ -96,12 +96,6 @@ pub(super) fn run(a: AnalyzeArgs) -> Result<()> {
             .expect("clap requires --model without --merge");
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let clf = model::from_bytes(&bytes, &path.display().to_string())?;
-        if a.method.needs_rates() && clf.summary.rates.is_none() && !a.gold {
-            return Err(framelens::Error::NoRates {
-                method: a.method.as_str(),
-            }
-            .into());
-        }
         let spec = PrevalenceSpec {
             // The file's checksum (its last 8 bytes) identifies the model.
             model: bytes[bytes.len().saturating_sub(8)..]
@@ -118,6 +112,8 @@ pub(super) fn run(a: AnalyzeArgs) -> Result<()> {
             seed: a.seed,
             rates: clf.summary.rates.clone(),
         };
+        // Before the input is read: a long read must not end in this refusal.
+        spec.check_rates(a.method)?;
         accumulate(&a, &clf, spec)?
     } else {
         let mut merged: Option<PrevalenceState> = None;
