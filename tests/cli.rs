@@ -2271,6 +2271,24 @@ fn many_labels_are_summarised_and_too_few_documents_per_label_store_no_rates() {
         "{}",
         out.stderr
     );
+    // eval: no 40 × 40 confusion square in the text or the page (per-label bars instead).
+    let html = dir.path().join("eval.html");
+    let out = eval(&model, &data, &["--html", s(&html)]);
+    assert!(
+        out.stdout
+            .contains("confusion matrix: not shown for 40 labels (a 40 × 40 table; --json has it)"),
+        "{}",
+        out.stdout
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("<p>Not shown for 40 labels"),
+        "no note in the page"
+    );
+    assert!(
+        !page.contains("table class=\"cm\""),
+        "a confusion table in the page"
+    );
     // With fewer folds there are enough documents: 2 × 40 = 80.
     let out = ok(&[
         "train",

@@ -95,6 +95,13 @@ impl Report {
         }
         h.push_str("<h2>Confusion matrix</h2>\n");
         match &self.confusion_matrix {
+            ConfusionMatrix::SingleLabel(matrix) if matrix.len() > MATRIX_LABELS => {
+                // A thousand-label square would be a million cells.
+                h.push_str(&format!(
+                    "<p>Not shown for {} labels (a {0} × {0} table; <code>eval --json</code> has it).</p>\n",
+                    matrix.len()
+                ));
+            }
             ConfusionMatrix::SingleLabel(matrix) => {
                 let columns = self
                     .confusion_columns
@@ -160,6 +167,9 @@ table.cm td{min-width:3em;text-align:center;border:1px solid #fff}
 table.cm th.col{max-width:9em;overflow-wrap:anywhere;text-align:center}
 td.hit{outline:2px solid #2a6;outline-offset:-2px}
 ";
+
+/// Most labels whose single-label confusion matrix the text report prints.
+const MATRIX_LABELS: usize = 30;
 
 /// One heat-map cell: background alpha = count / row_total; diagonal (correct) cells are outlined.
 fn heat_cell(h: &mut String, count: usize, row_total: usize, correct: bool) {
@@ -367,6 +377,14 @@ impl fmt::Display for Report {
         }
         writeln!(f)?;
         match &self.confusion_matrix {
+            ConfusionMatrix::SingleLabel(matrix) if matrix.len() > MATRIX_LABELS => {
+                // A thousand-label square would be megabytes of terminal.
+                writeln!(
+                    f,
+                    "confusion matrix: not shown for {} labels (a {0} × {0} table; --json has it)",
+                    matrix.len()
+                )?;
+            }
             ConfusionMatrix::SingleLabel(matrix) => {
                 let columns = self
                     .confusion_columns

@@ -42,7 +42,10 @@ pub fn eval_sections(
     settings(&mut h, clf);
     h.push_str("<h2>Chart</h2>\n");
     h.push_str(&match &report.confusion_matrix {
-        ConfusionMatrix::SingleLabel(m) => heat_map(report, m)?,
+        // Past 30 labels a heat map is unreadable and grows as labels² (a million cells at
+        // a thousand): the per-label bars instead.
+        ConfusionMatrix::SingleLabel(m) if m.len() <= 30 => heat_map(report, m)?,
+        ConfusionMatrix::SingleLabel(_) => label_bars(report)?,
         ConfusionMatrix::MultiLabel(_) => label_bars(report)?,
     });
     gallery(&mut h, clf, docs, predictions, top_terms);
