@@ -333,13 +333,13 @@ impl Error {
     }
 }
 
-/// Bytes for messages, in the largest decimal unit below them: "5.4 GB", "512.0 MB", "1.0 kB".
+/// Bytes for messages, in the largest decimal unit below them: "5.42 GB", "512.0 MB", "1.0 kB".
 pub(crate) fn human_bytes(bytes: u64) -> String {
     let b = bytes as f64;
     match bytes {
         0..1_000 => format!("{bytes} bytes"),
         1_000..1_000_000 => format!("{:.1} kB", b / 1e3),
         1_000_000..1_000_000_000 => format!("{:.1} MB", b / 1e6),
-        _ => format!("{:.1} GB", b / 1e9),
+        _ => format!("{:.2} GB", b / 1e9),
     }
 }

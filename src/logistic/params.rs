@@ -668,12 +668,14 @@ impl<O: Objective> Objective for Frozen<'_, O> {
     }
 }
 
-/// The peak bytes of [`solve`] for k > 1, past the training matrix: the margins and their
-/// direction (2 n × k; the residuals reuse the direction's) and the margins pass's copies (at most
-/// `MARGIN_BYTES`); L-BFGS' parameters, gradient and direction (3 × dim in f64; the new
-/// gradient reuses the direction's; the preconditioner has one value per term) and its M step and gradient-change pairs (2M × dim in
-/// f32), dim = (terms + 1) k; with held-out folds, the full fit kept beside a fold's refit (dim)
-/// and the out-of-fold margins (n × k). Every term is 8 bytes per f64.
+/// The peak bytes of [`solve`] for k > 1, past the training matrix (8 bytes per f64):
+/// - the margins and their direction, 2 n × k (the residuals reuse the direction's), and the
+///   margins pass's copies (at most `MARGIN_BYTES`);
+/// - L-BFGS' parameters, gradient and direction, 3 × dim in f64 (the new gradient reuses the
+///   direction's; the preconditioner has one value per term), and its M step and
+///   gradient-change pairs, 2M × dim in f32; dim = (terms + 1) k;
+/// - with held-out folds, the full fit kept beside a fold's refit (dim) and the out-of-fold
+///   margins (n × k), or the error rates' phase after the fit when that holds more.
 pub(super) fn multinomial_bytes(n: usize, terms: usize, k: usize, held_out: bool) -> u64 {
     let (n, terms, k) = (n as u64, terms as u64, k as u64);
     let nk = n * k;
@@ -685,6 +687,10 @@ pub(super) fn multinomial_bytes(n: usize, terms: usize, k: usize, held_out: bool
     let mut bytes = 2 * nk * 8 + copies + 3 * dim * 8 + (terms + 1) * 8 + 2 * M as u64 * dim * 4;
     if held_out {
         bytes += dim * 8 + nk * 8;
+        // After the fit, the rates: the out-of-fold probabilities, their calibrated copy, and the
+        // calibration's log-probabilities and probabilities (4 n × k), beside the model (dim) and
+        // the two k × k rate matrices.
+        bytes = bytes.max(4 * nk * 8 + dim * 8 + 2 * k * k * 8);
     }
     bytes
 }
