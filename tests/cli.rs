@@ -2233,21 +2233,29 @@ fn a_multinomial_fit_beyond_the_memory_limit_is_refused_before_it_starts() {
     assert_eq!(out.code, Some(2), "{}", out.stderr);
 }
 
+/// `docs` single-label documents in `dir/labels.jsonl`, document i of label `l{i % labels}` with
+/// two words of its own label.
+fn one_label_each(dir: &Path, docs: usize, labels: usize) -> PathBuf {
+    let data = dir.join("labels.jsonl");
+    let lines: Vec<String> = (0..docs)
+        .map(|i| {
+            let l = i % labels;
+            format!(
+                r#"{{"id": "d{i}", "text": "mark{l} sign{l} common words {}", "label": "l{l}"}}"#,
+                i % 7
+            )
+        })
+        .collect();
+    std::fs::write(&data, lines.join("\n")).unwrap();
+    data
+}
+
 #[test]
 fn many_labels_are_summarised_and_too_few_documents_per_label_store_no_rates() {
     // 80 documents of 40 labels (2 each): the summary lists the 30 most frequent labels, and
     // 5 folds × 40 labels is more than the documents, so no rates are estimated, with a note.
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("many.jsonl");
-    let lines: Vec<String> = (0..80)
-        .map(|i| {
-            let l = i % 40;
-            format!(
-                r#"{{"id": "d{i}", "text": "word{l} other{l} filler text {i}", "label": "l{l}"}}"#
-            )
-        })
-        .collect();
-    std::fs::write(&data, lines.join("\n")).unwrap();
+    let data = one_label_each(dir.path(), 80, 40);
     let (model, out) = train(dir.path(), &data, "m.flm", &[]);
     assert!(
         out.stderr.contains("note: no error rates for analyze's acc and pacc: 80 documents are fewer than 5 folds × 40 labels"),
@@ -2313,17 +2321,7 @@ fn acc_and_pacc_past_a_hundred_single_labels_are_refused_at_once_not_a_hang() {
     // invert a 101 × 101 matrix per group and replicate: refused before the input is read, and
     // left empty by the default method.
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("labels.jsonl");
-    let lines: Vec<String> = (0..505)
-        .map(|i| {
-            let l = i % 101;
-            format!(
-                r#"{{"id": "d{i}", "text": "mark{l} sign{l} common words {}", "label": "l{l}"}}"#,
-                i % 7
-            )
-        })
-        .collect();
-    std::fs::write(&data, lines.join("\n")).unwrap();
+    let data = one_label_each(dir.path(), 505, 101);
     let (model, out) = train(dir.path(), &data, "m.flm", &[]);
     assert!(
         out.stderr.contains("recall mean"),
