@@ -71,6 +71,8 @@ pub mod logistic;
 pub mod model;
 pub mod report;
 pub mod sparse;
+#[cfg(test)]
+mod test_rng;
 pub mod text;
 
 pub use classifier::{

@@ -452,7 +452,7 @@ impl PrevalenceState {
             let cc: Vec<f64> = g.predicted.iter().map(|&c| c as f64 / n).collect();
             let pcc: Vec<f64> = g.mass.iter().map(|&m| m as f64 / FIXED_ONE / n).collect();
             let (acc, pacc) = match (&spec.rates, spec.gold) {
-                (Some(rates), false) if self.corrects_jointly() => (
+                (Some(rates), false) if spec.corrects_jointly() => (
                     Some(self.adjust(&cc, &rates.hard)),
                     Some(self.adjust(&pcc, &rates.soft)),
                 ),
@@ -535,10 +535,6 @@ impl PrevalenceState {
         }
         out.skipped = self.skipped.clone();
         out
-    }
-
-    fn corrects_jointly(&self) -> bool {
-        self.spec.corrects_jointly()
     }
 
     /// ACC / PACC of observed shares `q` with rates `m`.

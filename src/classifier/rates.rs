@@ -502,13 +502,7 @@ mod tests {
     fn temperature_scaling_finds_the_newton_fit() {
         // Over-confident, prior-shifted probabilities of 12 labels: both fits must agree.
         let (n, k) = (900, 12);
-        let mut state = 7u64;
-        let mut rnd = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 11) as f64) / ((1u64 << 53) as f64)
-        };
+        let mut rnd = crate::test_rng::uniform(7);
         let mut x = Vec::with_capacity(n * k);
         let mut y = Vec::with_capacity(n);
         for i in 0..n {

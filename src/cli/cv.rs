@@ -44,12 +44,9 @@ pub(super) fn run(a: CvArgs) -> Result<()> {
         a.folds,
         docs.len()
     );
-    let cv = with_spinner(
-        &what,
-        a.options.quiet,
-        &params.logistic.progress.clone(),
-        || params.cross_validate(&docs, a.folds, a.seed),
-    )?;
+    let cv = with_spinner(&what, a.options.quiet, &params.logistic.progress, || {
+        params.cross_validate(&docs, a.folds, a.seed)
+    })?;
     // Standard output carries only what the data, settings and seed determine (no timings), so
     // two runs can be compared byte for byte.
     let mut out = String::new();

@@ -53,7 +53,7 @@ pub(super) fn run(a: TrainArgs) -> Result<()> {
             String::new()
         }
     );
-    let (clf, times) = with_spinner(&what, quiet, &params.logistic.progress.clone(), || {
+    let (clf, times) = with_spinner(&what, quiet, &params.logistic.progress, || {
         params.fit_owned(docs)
     })?;
     let t_save = Instant::now();

@@ -12,6 +12,7 @@ mod render;
 pub use folds::{stratified_folds, summarize_folds, CvSummary, MetricSummary};
 pub use metrics::{evaluate, f1, ConfusionMatrix, LabelMetrics, Report, NO_PREDICTION};
 pub use render::html_escape;
+pub(crate) use render::MATRIX_LABELS;
 
 #[cfg(test)]
 mod tests;

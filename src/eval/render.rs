@@ -168,8 +168,9 @@ table.cm th.col{max-width:9em;overflow-wrap:anywhere;text-align:center}
 td.hit{outline:2px solid #2a6;outline-offset:-2px}
 ";
 
-/// Most labels whose single-label confusion matrix the text report prints.
-const MATRIX_LABELS: usize = 30;
+/// Most labels whose single-label confusion matrix the text report and the page show (and the
+/// page draws as a heat map): past it the square is labels² cells.
+pub(crate) const MATRIX_LABELS: usize = 30;
 
 /// One heat-map cell: background alpha = count / row_total; diagonal (correct) cells are outlined.
 fn heat_cell(h: &mut String, count: usize, row_total: usize, correct: bool) {

@@ -9,13 +9,7 @@ use crate::sparse::{CsrMatrix, FactoredMatrix, SparseRow};
 
 /// A small, noisy 3-class problem in 6 dense features (deterministic).
 fn toy(n: usize, k: usize) -> (CsrMatrix, Vec<usize>) {
-    let mut state = 12345u64;
-    let mut rnd = move || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((state >> 11) as f64) / ((1u64 << 53) as f64)
-    };
+    let mut rnd = crate::test_rng::uniform(12345);
     let d = 6;
     let mut rows = Vec::new();
     let mut y = Vec::new();
@@ -301,13 +295,8 @@ fn two_loop(s: &[Vec<f64>], y: &[Vec<f64>], g: &[f64], precond: &[f64]) -> Vec<f
 #[test]
 fn compact_direction_equals_the_two_loop_recursion() {
     let dim = 40;
-    let mut seed = 7u64;
-    let mut rnd = || {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((seed >> 33) as f64 / (1u64 << 31) as f64) - 0.5
-    };
+    let mut uniform = crate::test_rng::uniform(7);
+    let mut rnd = || uniform() - 0.5;
     // y = A s for a symmetric positive definite A, so every pair has sᵀy > 0; the values
     // are rounded to f32 first, as the history stores them.
     let diag: Vec<f64> = (0..dim).map(|i| 1.0 + i as f64 * 0.3).collect();

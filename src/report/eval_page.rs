@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use super::document::{document_css, document_html, legend_html};
 use crate::classifier::{Classifier, Prediction};
 use crate::error::{Error, Result};
-use crate::eval::{html_escape, ConfusionMatrix, Report};
+use crate::eval::{html_escape, ConfusionMatrix, Report, MATRIX_LABELS};
 
 /// A test document as the gallery needs it.
 pub struct TestDocument<'a> {
@@ -42,9 +42,9 @@ pub fn eval_sections(
     settings(&mut h, clf);
     h.push_str("<h2>Chart</h2>\n");
     h.push_str(&match &report.confusion_matrix {
-        // Past 30 labels a heat map is unreadable and grows as labels² (a million cells at
+        // Past MATRIX_LABELS a heat map is unreadable and grows as labels² (a million cells at
         // a thousand): the per-label bars instead.
-        ConfusionMatrix::SingleLabel(m) if m.len() <= 30 => heat_map(report, m)?,
+        ConfusionMatrix::SingleLabel(m) if m.len() <= MATRIX_LABELS => heat_map(report, m)?,
         ConfusionMatrix::SingleLabel(_) => label_bars(report)?,
         ConfusionMatrix::MultiLabel(_) => label_bars(report)?,
     });
