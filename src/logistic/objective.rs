@@ -80,11 +80,11 @@ pub(super) struct Problem<'a, Y, I> {
 
 impl<'a, Y, I: DocIndex> Problem<'a, Y, I> {
     pub(super) fn new(xt: &'a TermLists<I>, y: &'a [Y], sw: &'a [f64], k: usize, c: f64) -> Self {
-        let blocks = term_blocks(xt).len();
-        Self::grouped(xt, y, sw, k, c, margin_copies(xt.n_docs(), k, blocks))
+        Self::grouped(xt, y, sw, k, c, usize::MAX)
     }
 
-    /// [`Problem::new`] with the margins pass cut into `groups` groups (at most the blocks).
+    /// [`Problem::new`] with the margins pass cut into at most `groups` groups (and at most
+    /// [`margin_copies`]).
     pub(super) fn grouped(
         xt: &'a TermLists<I>,
         y: &'a [Y],
@@ -95,7 +95,7 @@ impl<'a, Y, I: DocIndex> Problem<'a, Y, I> {
     ) -> Self {
         let blocks = term_blocks(xt);
         let runs: Vec<Vec<Run>> = blocks.iter().map(|&(lo, hi)| xt.runs(lo, hi)).collect();
-        let groups = groups.clamp(1, runs.len().max(1));
+        let groups = groups.clamp(1, margin_copies(xt.n_docs(), k, runs.len()));
         let margin_runs: Vec<Vec<Run>> = (0..groups)
             .map(|g| {
                 let (lo, hi) = (g * runs.len() / groups, (g + 1) * runs.len() / groups);
@@ -275,8 +275,9 @@ pub(super) fn term_blocks<I: DocIndex>(xt: &TermLists<I>) -> Vec<(usize, usize)>
 /// Into how many groups the margins pass cuts the terms: one n × k copy of the margins per group
 /// (scattered in parallel without locks, summed in group order), as many as there are blocks
 /// while the copies fit in `MARGIN_BYTES` together. When not even two fit, one group adds
-/// straight into Z (no copy; parallel over ranges of documents instead). So the pass's extra memory is at most `MARGIN_BYTES`
-/// whatever the number of labels or threads, and, like the blocks, depends only on the data.
+/// straight into Z (no copy; parallel over ranges of documents instead). So the pass's extra
+/// memory is at most `MARGIN_BYTES` whatever the number of labels or threads, and, like the
+/// blocks, depends only on the data.
 pub(super) fn margin_copies(n: usize, k: usize, blocks: usize) -> usize {
     let copy = n.saturating_mul(k).saturating_mul(8).max(1);
     (MARGIN_BYTES / copy).clamp(1, blocks.max(1))
