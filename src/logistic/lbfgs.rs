@@ -26,8 +26,15 @@ impl Precond {
         if self.width == 1 {
             return &self.values[lo..hi];
         }
+        // Runs of `width` equal entries: the first may be cut by `lo`, the last by `hi`.
+        let w = self.width;
         buf.clear();
-        buf.extend((lo..hi).map(|i| self.values[i / self.width]));
+        let mut i = lo;
+        while i < hi {
+            let end = ((i / w + 1) * w).min(hi);
+            buf.resize(buf.len() + (end - i), self.values[i / w]);
+            i = end;
+        }
         buf
     }
 

@@ -468,10 +468,11 @@ impl LogisticParams {
             bias[label] = b;
             reports.push(r);
             if let (Some(out), Some(h), Some(m)) = (oof.as_mut(), held_out, margins) {
+                let sides = h.one_sided(yb);
                 for (i, z) in m.into_iter().enumerate() {
                     // A fold whose other folds hold no positive (or no negative) example of the
                     // label cannot learn it: probability 0 (or 1) for its rows.
-                    out[i * k + label] = match h.one_sided(yb, h.folds[i]) {
+                    out[i * k + label] = match sides[h.folds[i]] {
                         Some(side) => side as u8 as f64,
                         None => sigmoid(z),
                     };
@@ -559,19 +560,23 @@ impl HeldOut<'_> {
         Ok(())
     }
 
-    /// `Some(true)` when every row outside fold f is a positive of `y`, `Some(false)` when none
-    /// is, else `None`.
-    fn one_sided(&self, y: &[bool], f: usize) -> Option<bool> {
-        let mut seen = [false; 2];
+    /// Per fold f: `Some(true)` when every row outside fold f is a positive of `y`,
+    /// `Some(false)` when none is, else `None`. One pass over the rows (not one per fold).
+    fn one_sided(&self, y: &[bool]) -> Vec<Option<bool>> {
+        // Rows and positives per fold.
+        let mut rows = vec![[0usize; 2]; self.k];
         for (&b, &g) in y.iter().zip(self.folds) {
-            if g != f {
-                seen[b as usize] = true;
-            }
+            rows[g][0] += 1;
+            rows[g][1] += usize::from(b);
         }
-        match seen {
-            [true, true] => None,
-            [_, pos] => Some(pos),
-        }
+        let (n, pos) = (y.len(), rows.iter().map(|r| r[1]).sum::<usize>());
+        rows.iter()
+            .map(|r| match (pos - r[1], n - r[0]) {
+                (0, _) => Some(false),
+                (p, others) if p == others => Some(true),
+                _ => None,
+            })
+            .collect()
     }
 }
 
