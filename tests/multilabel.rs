@@ -96,8 +96,17 @@ fn semeval_fixture_trains_scores_and_evaluates() {
         .map(|l| l["label"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(model_labels, all);
+    // Default thresholds follow the out-of-fold evidence: each label records it, and a label
+    // away from 0.5 gained more than its noise.
+    assert_eq!(inspect["params"]["threshold_mode"], "evidence");
     for l in inspect["labels"].as_array().unwrap() {
-        assert_eq!(l["threshold"], 0.5, "default thresholds are fixed at 0.5");
+        let t = l["threshold"].as_f64().unwrap();
+        let e = &l["threshold_evidence"];
+        assert_eq!(e["threshold"].as_f64(), Some(t), "{l}");
+        assert!(e["positives"].as_u64().unwrap() >= 1, "{l}");
+        assert!(e["reason"].is_string(), "{l}");
+        let (gain, noise) = (e["gain"].as_f64().unwrap(), e["noise"].as_f64().unwrap());
+        assert_eq!(t != 0.5, gain > noise && e["proposed"] != 0.5, "{l}");
     }
 
     // Score one article: every predicted label carries its probability, threshold and terms.
@@ -116,8 +125,15 @@ fn semeval_fixture_trains_scores_and_evaluates() {
     for l in predicted {
         let l = l.as_str().unwrap();
         let e = &line["explanation"][l];
-        assert_eq!(e["threshold"], 0.5);
-        assert!(e["probability"].as_f64().unwrap() >= 0.5 || predicted.len() == 1);
+        let stored = inspect["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["label"] == l)
+            .map(|m| m["threshold"].clone());
+        assert_eq!(Some(e["threshold"].clone()), stored);
+        let t = e["threshold"].as_f64().unwrap();
+        assert!(e["probability"].as_f64().unwrap() >= t || predicted.len() == 1);
         assert!(
             !e["up"].as_array().unwrap().is_empty(),
             "{l} has no terms up"
@@ -183,7 +199,7 @@ fn semeval_fixture_tunes_thresholds_with_two_folds() {
     ]);
     assert!(success, "{stderr}");
     assert!(
-        stderr.contains("tuned by 2-fold cross-validation"),
+        stderr.contains("tuned per label (F1) on 2-fold out-of-fold probabilities"),
         "{stderr}"
     );
     let inspect: Value =
@@ -214,7 +230,7 @@ fn tuned_thresholds_are_stored_shown_and_reproducible() {
 
     let text = ok(&["inspect", "--model", s(&a)]);
     assert!(
-        text.contains("thresholds   tuned per label by 5-fold cross-validation"),
+        text.contains("thresholds   tuned per label (F1) on 5-fold out-of-fold probabilities"),
         "{text}"
     );
     assert!(text.contains("out-of-fold F1"), "{text}");
@@ -258,21 +274,27 @@ fn tuned_thresholds_are_stored_shown_and_reproducible() {
 fn fixed_threshold_flags_are_checked() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("m.model");
-    // --threshold means a fixed threshold; asking for tuning as well is a contradiction.
-    let (success, _, stderr) = run(&[
-        "train",
-        "--data",
-        s(&demo_train()),
-        "--thresholds",
-        "tuned",
-        "--threshold",
-        "0.3",
-        "--out",
-        s(&model),
-    ]);
-    assert!(!success);
-    assert!(stderr.contains("--threshold"), "{stderr}");
-    assert!(!model.exists());
+    // --threshold means a fixed threshold; asking for tuning or evidence as well is a
+    // contradiction.
+    for mode in ["tuned", "evidence"] {
+        let (success, _, stderr) = run(&[
+            "train",
+            "--data",
+            s(&demo_train()),
+            "--thresholds",
+            mode,
+            "--threshold",
+            "0.3",
+            "--out",
+            s(&model),
+        ]);
+        assert!(!success);
+        assert!(
+            stderr.contains("--threshold") && stderr.contains(mode),
+            "{stderr}"
+        );
+        assert!(!model.exists());
+    }
     let (success, _, stderr) = run(&[
         "train",
         "--data",
@@ -477,4 +499,59 @@ fn cv_rejects_bad_fold_counts_clearly() {
         assert!(stderr.contains("fold") || stderr.contains("k"), "{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
+}
+
+#[test]
+fn evidence_thresholds_are_the_default_and_inspect_shows_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.model");
+    let (success, _, stderr) = run(&["train", "--data", s(&demo_train()), "--out", s(&model)]);
+    assert!(success, "{stderr}");
+    assert!(
+        stderr.contains("thresholds  by evidence from 5-fold"),
+        "{stderr}"
+    );
+    let text = ok(&["inspect", "--model", s(&model)]);
+    assert!(
+        text.contains("thresholds   by evidence from 5-fold"),
+        "{text}"
+    );
+    // Every label: its threshold, out-of-fold F1 at 0.5, positives and the reason.
+    let v: Value = serde_json::from_str(&ok(&["inspect", "--model", s(&model), "--json"])).unwrap();
+    assert_eq!(v["params"]["threshold_mode"], "evidence");
+    for l in v["labels"].as_array().unwrap() {
+        let name = l["label"].as_str().unwrap();
+        let e = &l["threshold_evidence"];
+        let line = text
+            .lines()
+            .find(|x| x.starts_with(&format!("{name}  (")))
+            .unwrap_or_else(|| panic!("no section for {name}: {text}"));
+        let why = e["reason"].as_str().unwrap();
+        assert!(line.contains(why), "{line}");
+        assert!(
+            line.contains(&format!("{} positives", e["positives"])),
+            "{line}"
+        );
+        assert_eq!(
+            v["training"]["label_counts"][name].as_u64(),
+            e["positives"].as_u64()
+        );
+    }
+    // A fixed threshold asks for no evidence.
+    ok(&[
+        "train",
+        "--data",
+        s(&demo_train()),
+        "--thresholds",
+        "fixed",
+        "--out",
+        s(&model),
+    ]);
+    let v: Value = serde_json::from_str(&ok(&["inspect", "--model", s(&model), "--json"])).unwrap();
+    assert!(v["training"]["threshold_tuning"].is_null());
+    assert!(v["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["threshold"] == 0.5 && l["threshold_evidence"].is_null()));
 }

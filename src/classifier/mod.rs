@@ -15,8 +15,8 @@ pub use params::{ClassifierParams, LabelMode, ThresholdMode};
 pub use pipeline::{Classifier, Highlight, Overview, Prediction, StageTimes, TrainingSummary};
 pub use rates::{Calibration, PrevalenceRates};
 pub use thresholds::{
-    best_f1_threshold, tune_on_probabilities, LabelThreshold, ThresholdTuning,
-    TUNED_THRESHOLD_RANGE,
+    best_f1_threshold, evidence_thresholds, tune_on_probabilities, LabelThreshold, ThresholdTuning,
+    EVIDENCE_Z, MACRO_WEIGHT, TUNED_THRESHOLD_RANGE,
 };
 
 #[cfg(test)]

@@ -30,26 +30,30 @@ pub enum LabelMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum ThresholdMode {
-    /// The same threshold for every label: [`ClassifierParams::threshold`]. The default: with
-    /// balanced per-label class weights, 0.5 did as well as tuning or better in the measurements
-    /// of the README ("Multi-label models") and costs no extra fits.
+    /// The same threshold for every label: [`ClassifierParams::threshold`]. What models saved
+    /// before the evidence rule read as (their files lack the field).
     #[default]
     Fixed,
     /// Per label, the threshold that maximises the label's F1 on out-of-fold probabilities of the
     /// training data (see [`ClassifierParams::threshold_folds`] and [`tune_on_probabilities`](super::tune_on_probabilities)).
     Tuned,
+    /// The default of new models: per label, 0.5 unless the out-of-fold probabilities of the
+    /// training data show a gain larger than its noise from moving it; see
+    /// [`evidence_thresholds`](super::evidence_thresholds).
+    Evidence,
 }
 
 impl std::str::FromStr for ThresholdMode {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
         match s {
+            "evidence" => Ok(ThresholdMode::Evidence),
             "tuned" => Ok(ThresholdMode::Tuned),
             "fixed" => Ok(ThresholdMode::Fixed),
             _ => Err(Error::UnknownChoice {
                 name: "thresholds",
                 value: s.to_string(),
-                expected: "`tuned` or `fixed`".into(),
+                expected: "`evidence`, `tuned` or `fixed`".into(),
             }),
         }
     }
@@ -71,7 +75,8 @@ pub struct ClassifierParams {
     pub label_mode: LabelMode,
     /// The fixed decision threshold of every label (with [`ThresholdMode::Fixed`]). Default 0.5.
     pub threshold: Option<f64>,
-    /// Fixed (default) or tuned one-vs-rest thresholds.
+    /// How one-vs-rest thresholds are set: by evidence (the default), tuned or fixed. Files
+    /// without the field (saved before tuning existed) read as fixed.
     #[serde(default)]
     pub threshold_mode: ThresholdMode,
     /// Cross-validation folds used to tune thresholds. Default 5.
@@ -111,7 +116,7 @@ impl Default for ClassifierParams {
             logistic: LogisticParams::default(),
             label_mode: LabelMode::Auto,
             threshold: None,
-            threshold_mode: ThresholdMode::Fixed,
+            threshold_mode: ThresholdMode::Evidence,
             threshold_folds: default_threshold_folds(),
             threshold_seed: 0,
             one_vs_rest_class_weight: Some(ClassWeight::Balanced),
@@ -135,6 +140,13 @@ impl ClassifierParams {
                 range: "in (0, 1)",
             });
         }
+        if self.threshold.is_some() && self.threshold_mode != ThresholdMode::Fixed {
+            return Err(Error::OutOfRange {
+                name: "threshold",
+                value: threshold.to_string(),
+                range: "only with fixed thresholds (threshold_mode fixed)",
+            });
+        }
         if self.rate_folds == 1 || self.rate_folds > 64 {
             return Err(Error::BadFoldCount {
                 name: "rate_folds",
@@ -142,7 +154,7 @@ impl ClassifierParams {
                 rule: "error rates need 2 to 64 folds (0: none)".into(),
             });
         }
-        if self.threshold_mode == ThresholdMode::Tuned && self.threshold_folds < 2 {
+        if self.threshold_mode != ThresholdMode::Fixed && self.threshold_folds < 2 {
             return Err(Error::BadFoldCount {
                 name: "threshold_folds",
                 k: self.threshold_folds,
@@ -218,10 +230,13 @@ impl ClassifierParams {
     }
 
     /// As [`ClassifierParams::fit`], but the texts are freed as soon as they are vectorized, so
-    /// the solver does not run beside a copy of the corpus (tuned thresholds refit on the texts,
-    /// so they keep them).
+    /// the solver does not run beside a copy of the corpus (one-vs-rest thresholds chosen on
+    /// out-of-fold evidence refit on the texts, so they keep them).
     pub fn fit_owned(&self, mut docs: Vec<Document>) -> Result<(Classifier, StageTimes)> {
-        if self.threshold_mode == ThresholdMode::Tuned {
+        let refs: Vec<&Document> = docs.iter().collect();
+        let refits = self.kind_for(&refs).ok() == Some(ModelKind::OneVsRest)
+            && self.threshold_mode != ThresholdMode::Fixed;
+        if refits {
             return self.fit(&docs);
         }
         let texts: Vec<String> = docs
@@ -283,8 +298,25 @@ impl ClassifierParams {
             .iter()
             .map(|d| d.labels.iter().map(|l| index[l.as_str()]).collect())
             .collect();
+        // One-vs-rest thresholds from out-of-fold evidence: whole-pipeline folds, whose
+        // probabilities then also give the error rates (so the fit below refits no folds).
+        let evidence = match (kind, self.threshold_mode) {
+            (ModelKind::OneVsRest, ThresholdMode::Tuned | ThresholdMode::Evidence) => {
+                let t = std::time::Instant::now();
+                logistic.progress.post(|| {
+                    format!(
+                        "thresholds: {}-fold out-of-fold probabilities",
+                        self.threshold_folds
+                    )
+                });
+                let e = self.tune_thresholds(docs, &labels)?;
+                times.tune_s = t.elapsed().as_secs_f64();
+                Some(e)
+            }
+            _ => None,
+        };
         // Out-of-fold rates need the L-BFGS refits and at least one document per fold.
-        let rate_folds = if self.rates_skipped(docs).is_none() {
+        let rate_folds = if self.rates_skipped(docs).is_none() && evidence.is_none() {
             let names: Vec<Vec<String>> = docs.iter().map(|d| d.labels.clone()).collect();
             Some(eval::stratified_folds(
                 &names,
@@ -302,7 +334,7 @@ impl ClassifierParams {
             k: self.rate_folds,
             min_rows: self.tfidf.min_df.documents(n_fold_train),
         });
-        let (model, reports, oof) = match kind {
+        let (model, reports, refit_oof) = match kind {
             ModelKind::Multinomial => {
                 let y: Vec<usize> = truth.iter().map(|t| t[0]).collect();
                 logistic.fit_multiclass_held_out(x, &y, labels.len(), held.as_ref())?
@@ -311,22 +343,21 @@ impl ClassifierParams {
                 logistic.fit_one_vs_rest_held_out(x, &truth, &labels, held.as_ref())?
             }
         };
-        times.fit_s = t1.elapsed().as_secs_f64();
+        times.fit_s = t1.elapsed().as_secs_f64() - times.tune_s;
 
-        let t2 = std::time::Instant::now();
-        let (thresholds, threshold_tuning) = match (kind, self.threshold_mode) {
-            (ModelKind::Multinomial, _) => (None, None),
-            (ModelKind::OneVsRest, ThresholdMode::Fixed) => (
+        let (thresholds, threshold_tuning, oof) = match (kind, evidence) {
+            (ModelKind::Multinomial, _) => (None, None, refit_oof),
+            (ModelKind::OneVsRest, None) => (
                 Some(vec![self.threshold.unwrap_or(0.5); labels.len()]),
                 None,
+                refit_oof,
             ),
-            (ModelKind::OneVsRest, ThresholdMode::Tuned) => {
-                let tuning = self.tune_thresholds(docs, &labels)?;
+            (ModelKind::OneVsRest, Some((tuning, probs))) => {
                 let t = tuning.labels.iter().map(|l| l.threshold).collect();
-                (Some(t), Some(tuning))
+                let rates = probs.filter(|_| self.rates_skipped(docs).is_none());
+                (Some(t), Some(tuning), rates.map(|p| p.concat()))
             }
         };
-        times.tune_s = t2.elapsed().as_secs_f64();
         let summary = TrainingSummary {
             n_documents: docs.len(),
             label_counts,

@@ -75,11 +75,12 @@ impl fmt::Display for Overview<'_> {
             let label = &clf.labels[k];
             let count = s.label_counts.get(label).copied().unwrap_or(0);
             write!(f, "  {count:>7}  {label}")?;
-            match (&s.threshold_tuning, &clf.thresholds) {
+            let evidence = s.threshold_tuning.as_ref().and_then(|t| t.labels.get(k));
+            match (evidence, &clf.thresholds) {
                 (Some(t), _) => write!(
                     f,
                     "  threshold {:.3} (out-of-fold F1 {:.3}; {:.3} at 0.5)",
-                    t.labels[k].threshold, t.labels[k].f1, t.labels[k].f1_at_half
+                    t.threshold, t.f1, t.f1_at_half
                 )?,
                 (None, Some(t)) => write!(f, "  threshold {:.3}", t[k])?,
                 (None, None) => {}
@@ -94,11 +95,7 @@ impl fmt::Display for Overview<'_> {
             )?;
         }
         if let Some(t) = &s.threshold_tuning {
-            writeln!(
-                f,
-                "thresholds  tuned by {}-fold cross-validation on the training data (seed {})",
-                t.folds, t.seed
-            )?;
+            writeln!(f, "thresholds  {}", t.describe())?;
         }
         writeln!(
             f,

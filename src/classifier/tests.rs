@@ -220,9 +220,9 @@ fn tuning_counts_documents_the_at_least_one_rule_already_labels() {
 }
 
 #[test]
-fn defaults_are_fixed_thresholds_and_balanced_weights_for_both_kinds() {
+fn defaults_are_evidence_thresholds_and_balanced_weights_for_both_kinds() {
     let p = ClassifierParams::default();
-    assert_eq!(p.threshold_mode, ThresholdMode::Fixed);
+    assert_eq!(p.threshold_mode, ThresholdMode::Evidence);
     assert_eq!(
         p.logistic_for(ModelKind::OneVsRest).class_weight,
         ClassWeight::Balanced
@@ -300,6 +300,7 @@ fn allow_empty_lets_a_document_get_no_label() {
     let docs = multi_label_corpus();
     let strict = ClassifierParams {
         threshold: Some(0.99),
+        threshold_mode: ThresholdMode::Fixed,
         ..Default::default()
     };
     let lenient = ClassifierParams {
@@ -386,4 +387,124 @@ fn highlights_add_up_to_the_logit_minus_the_bias() {
             }
         }
     }
+}
+
+/// `n` documents of one label: probabilities from `p(i)`, positive when `y(i)`.
+fn one_label(
+    n: usize,
+    p: impl Fn(usize) -> f64,
+    y: impl Fn(usize) -> bool,
+) -> (Vec<Vec<f64>>, Vec<Vec<bool>>) {
+    (
+        (0..n).map(|i| vec![p(i)]).collect(),
+        (0..n).map(|i| vec![y(i)]).collect(),
+    )
+}
+
+#[test]
+fn evidence_moves_a_threshold_only_for_a_gain_beyond_its_noise() {
+    // 300 documents, 100 positives, all below 0.5 but ranked perfectly: at 0.5 the label is
+    // never predicted (F1 0); below 0.3 it is perfect. A large, certain gain: moved.
+    let (p, y) = one_label(
+        300,
+        |i| {
+            if i < 100 {
+                0.35 + i as f64 * 1e-3
+            } else {
+                0.05 + (i % 100) as f64 * 1e-3
+            }
+        },
+        |i| i < 100,
+    );
+    let t = &evidence_thresholds(&p, &y)[0];
+    assert!(t.threshold > 0.15 && t.threshold < 0.35, "{t:?}");
+    assert_eq!((t.f1_at_half, t.f1, t.positives), (0.0, 1.0, Some(100)));
+    assert!(t.gain.unwrap() > t.noise.unwrap());
+    assert!(t.reason().unwrap().starts_with("moved"), "{t:?}");
+
+    // Separated at 0.5 already: nothing to gain, 0.5 is kept as the best.
+    let (p, y) = one_label(300, |i| if i < 100 { 0.7 } else { 0.2 }, |i| i < 100);
+    let t = &evidence_thresholds(&p, &y)[0];
+    assert_eq!((t.threshold, t.proposed, t.f1), (0.5, Some(0.5), 1.0));
+    assert_eq!(t.reason().unwrap(), "0.5 is already best out of fold");
+
+    // 20 positives: 15 above 0.5, 5 at 0.45 among 40 negatives at 0.45 too (and 140 more far
+    // below). Lowering the threshold to catch the five costs 40 false positives; the best
+    // proposal is at most a one-document gain, within the noise of 20 positives: kept at 0.5.
+    let (p, y) = one_label(
+        200,
+        |i| match i {
+            0..=14 => 0.8,
+            15..=59 => 0.45,
+            _ => 0.1,
+        },
+        |i| i < 20,
+    );
+    let t = &evidence_thresholds(&p, &y)[0];
+    assert_eq!(t.threshold, 0.5, "{t:?}");
+    assert!(t.gain.unwrap() <= t.noise.unwrap(), "{t:?}");
+}
+
+#[test]
+fn evidence_is_deterministic_and_in_range_on_many_labels() {
+    let mut rng = crate::test_rng::uniform(7);
+    let probs: Vec<Vec<f64>> = (0..400).map(|_| (0..6).map(|_| rng()).collect()).collect();
+    let truth: Vec<Vec<bool>> = probs
+        .iter()
+        .map(|p| {
+            p.iter()
+                .enumerate()
+                .map(|(j, &x)| x > 0.3 + 0.05 * j as f64)
+                .collect()
+        })
+        .collect();
+    let a = evidence_thresholds(&probs, &truth);
+    assert_eq!(a, evidence_thresholds(&probs, &truth));
+    let (lo, hi) = TUNED_THRESHOLD_RANGE;
+    for t in &a {
+        assert!((lo..=hi).contains(&t.threshold), "{t:?}");
+        assert_eq!(
+            t.threshold != 0.5,
+            t.gain > t.noise && t.proposed != Some(0.5),
+            "{t:?}"
+        );
+    }
+    // Truth is p > 0.3 + 0.05 j: with 400 documents, each label's evidence finds that boundary.
+    for (j, t) in a.iter().enumerate() {
+        assert!(
+            (t.threshold - (0.3 + 0.05 * j as f64)).abs() < 0.01,
+            "{j}: {t:?}"
+        );
+    }
+}
+
+#[test]
+fn threshold_records_saved_before_the_evidence_rule_still_load() {
+    let old = r#"{"folds": 5, "seed": 0, "labels": [{"label": "a", "threshold": 0.4, "f1": 0.8, "f1_at_half": 0.7}]}"#;
+    let t: ThresholdTuning = serde_json::from_str(old).unwrap();
+    assert_eq!(t.unavailable, None);
+    assert_eq!((t.labels[0].positives, t.labels[0].reason()), (None, None));
+    assert!(t.describe().starts_with("tuned per label"));
+}
+
+#[test]
+fn evidence_without_enough_documents_for_the_folds_keeps_half() {
+    let docs = vec![
+        doc("a", "war and siege", &["war", "siege"]),
+        doc("b", "peace talks", &["peace"]),
+        doc("c", "siege of the city", &["siege"]),
+    ];
+    let params = ClassifierParams {
+        tfidf: TfidfParams {
+            min_df: DfLimit::Count(1),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let (clf, _) = params.fit(&docs).unwrap();
+    assert!(clf.thresholds.as_ref().unwrap().iter().all(|&t| t == 0.5));
+    let tuning = clf.summary.threshold_tuning.as_ref().unwrap();
+    let why = tuning.unavailable.as_deref().unwrap();
+    assert!(why.contains("no out-of-fold evidence"), "{why}");
+    assert_eq!(tuning.describe(), why);
 }

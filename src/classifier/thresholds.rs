@@ -17,18 +17,47 @@ use crate::Document;
 /// way, far outside where the tuned thresholds of real labels fall.
 pub const TUNED_THRESHOLD_RANGE: (f64, f64) = (0.05, 0.95);
 
-/// How the thresholds of a one-vs-rest model were tuned: saved in the training summary.
+/// How a one-vs-rest model's thresholds were chosen (tuned, or by evidence): saved in the training
+/// summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThresholdTuning {
     /// Cross-validation folds.
     pub folds: usize,
     /// Seed of the folds.
     pub seed: u64,
-    /// One entry per label, in model order.
+    /// One entry per label, in model order (empty when `unavailable`).
     pub labels: Vec<LabelThreshold>,
+    /// Why the evidence rule had no out-of-fold probabilities to go on (every threshold is then
+    /// 0.5). Absent in models saved before the rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
 }
 
-/// The tuned threshold of one label and what it gained on the out-of-fold probabilities.
+impl ThresholdTuning {
+    /// One line: how the thresholds were chosen and, for the evidence rule, how many moved.
+    pub fn describe(&self) -> String {
+        if let Some(why) = &self.unavailable {
+            return why.clone();
+        }
+        let how = format!(
+            "{}-fold out-of-fold probabilities of the training data (seed {})",
+            self.folds, self.seed
+        );
+        if self.labels.iter().any(|l| l.proposed.is_some()) {
+            let moved = self.labels.iter().filter(|l| l.threshold != 0.5).count();
+            format!(
+                "by evidence from {how}: {moved} of {} moved from 0.5 (gain in \
+                 {:.1} micro-F1 + {MACRO_WEIGHT} macro-F1 beyond {EVIDENCE_Z} standard errors)",
+                self.labels.len(),
+                1.0 - MACRO_WEIGHT
+            )
+        } else {
+            format!("tuned per label (F1) on {how}")
+        }
+    }
+}
+
+/// One label's threshold and the out-of-fold evidence behind it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LabelThreshold {
     /// The label.
@@ -39,33 +68,95 @@ pub struct LabelThreshold {
     pub f1: f64,
     /// The label's out-of-fold F1 at 0.5, for comparison.
     pub f1_at_half: f64,
+    /// Positive training documents of the label (evidence rule; absent in older models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub positives: Option<usize>,
+    /// The threshold the evidence rule proposed before its noise test (evidence rule only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposed: Option<f64>,
+    /// The label's out-of-fold F1 at `proposed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub f1_proposed: Option<f64>,
+    /// What moving to `proposed` gained in the evidence rule's objective
+    /// (`(1 − MACRO_WEIGHT) · micro-F1 + MACRO_WEIGHT · macro-F1`, out of fold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gain: Option<f64>,
+    /// The noise `gain` had to beat, in the same units: see [`evidence_thresholds`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<f64>,
 }
 
+impl LabelThreshold {
+    /// Why the threshold is what it is, in words (evidence rule; `None` for tuned thresholds).
+    pub fn reason(&self) -> Option<String> {
+        let (proposed, gain, noise) = (self.proposed?, self.gain?, self.noise?);
+        Some(if proposed == 0.5 {
+            "0.5 is already best out of fold".to_string()
+        } else if self.threshold != 0.5 {
+            format!("moved: {proposed:.3} gains {gain:.4}, beyond its noise {noise:.4}")
+        } else {
+            format!("kept 0.5: {proposed:.3} gains {gain:.4}, within its noise {noise:.4}")
+        })
+    }
+}
+
+/// The evidence rule's trade between the two F1s it serves: its proposal maximises
+/// `(1 − MACRO_WEIGHT) · micro-F1 + MACRO_WEIGHT · macro-F1` over the out-of-fold probabilities.
+/// Per-label F1 alone (`tuned`) gives up micro-F1 for rare labels; micro-F1 alone gives up
+/// macro-F1 (BENCHMARKS.md, "Multi-label thresholds").
+pub const MACRO_WEIGHT: f64 = 0.7;
+
+/// A label's proposed threshold is kept only when its out-of-fold F1 gain over 0.5 exceeds this
+/// many standard errors of its F1 at 0.5: a smaller gain is what picking the best of many
+/// candidate thresholds finds in noise.
+pub const EVIDENCE_Z: f64 = 2.0;
+
+/// Rounds of the evidence rule's coordinate ascent (it stops earlier when no threshold moves).
+const EVIDENCE_ROUNDS: usize = 10;
+
 impl ClassifierParams {
-    /// Per-label thresholds from out-of-fold probabilities: the documents are split into
-    /// `threshold_folds` stratified folds; the whole pipeline (vocabulary, idf, one-vs-rest
-    /// weights, with these settings and fixed thresholds) is trained on all folds but one and
-    /// scores the one left out, in parallel; every label then gets the threshold maximising its F1
-    /// over all documents' out-of-fold probabilities.
+    /// The thresholds of [`ThresholdMode::Tuned`] or [`ThresholdMode::Evidence`], and the
+    /// out-of-fold probabilities they were chosen on (`probs[i][j]`, document i, label j). The
+    /// documents are split into `threshold_folds` stratified folds; the whole pipeline
+    /// (vocabulary, idf, one-vs-rest weights, with these settings and fixed thresholds, no error
+    /// rates) is trained on all folds but one and scores the one left out, in parallel. With too
+    /// few documents for the folds, the evidence rule keeps 0.5 (and says why); tuning is an
+    /// error.
     pub(super) fn tune_thresholds(
         &self,
         docs: &[&Document],
         labels: &[String],
-    ) -> Result<ThresholdTuning> {
+    ) -> Result<(ThresholdTuning, Option<Vec<Vec<f64>>>)> {
         let k = self.threshold_folds;
         let truth: Vec<Vec<String>> = docs.iter().map(|d| d.labels.clone()).collect();
-        let folds =
-            eval::stratified_folds(&truth, k, self.threshold_seed).map_err(|e| match e {
-                Error::BadFoldCount { k, rule, .. } => Error::BadFoldCount {
+        let folds = match eval::stratified_folds(&truth, k, self.threshold_seed) {
+            Ok(folds) => folds,
+            Err(Error::BadFoldCount { k, rule, .. })
+                if self.threshold_mode == ThresholdMode::Evidence =>
+            {
+                let tuning = ThresholdTuning {
+                    folds: k,
+                    seed: self.threshold_seed,
+                    labels: Vec::new(),
+                    unavailable: Some(format!(
+                        "no out-of-fold evidence ({rule}): every threshold is 0.5"
+                    )),
+                };
+                return Ok((tuning, None));
+            }
+            Err(Error::BadFoldCount { k, rule, .. }) => {
+                return Err(Error::BadFoldCount {
                     name: "threshold_folds",
                     k,
                     rule: format!("{rule}; use fewer threshold folds or fixed thresholds"),
-                },
-                e => e,
-            })?;
+                })
+            }
+            Err(e) => return Err(e),
+        };
         let inner = ClassifierParams {
             label_mode: LabelMode::Multi,
             threshold_mode: ThresholdMode::Fixed,
+            rate_folds: 0,
             ..self.clone()
         };
         let purpose = FoldPurpose::ThresholdTuning;
@@ -91,25 +182,204 @@ impl ClassifierParams {
             .iter()
             .map(|d| labels.iter().map(|l| d.labels.contains(l)).collect())
             .collect();
-        let chosen = tune_on_probabilities(&oof, &truth, self.allow_empty);
-        let at_half = label_f1s(&oof, &truth, &vec![0.5; labels.len()], self.allow_empty);
-        let tuned = labels
-            .iter()
-            .zip(chosen)
-            .zip(at_half)
-            .map(|((label, (threshold, f1)), f1_at_half)| LabelThreshold {
-                label: label.clone(),
-                threshold,
-                f1,
-                f1_at_half,
-            })
-            .collect();
-        Ok(ThresholdTuning {
+        let tuned = if self.threshold_mode == ThresholdMode::Evidence {
+            evidence_thresholds(&oof, &truth)
+        } else {
+            let chosen = tune_on_probabilities(&oof, &truth, self.allow_empty);
+            let at_half = label_f1s(&oof, &truth, &vec![0.5; labels.len()], self.allow_empty);
+            chosen
+                .into_iter()
+                .zip(at_half)
+                .map(|((threshold, f1), f1_at_half)| LabelThreshold {
+                    label: String::new(),
+                    threshold,
+                    f1,
+                    f1_at_half,
+                    positives: None,
+                    proposed: None,
+                    f1_proposed: None,
+                    gain: None,
+                    noise: None,
+                })
+                .collect()
+        };
+        let tuning = ThresholdTuning {
             folds: k,
             seed: self.threshold_seed,
-            labels: tuned,
-        })
+            labels: tuned
+                .into_iter()
+                .zip(labels)
+                .map(|(t, label)| LabelThreshold {
+                    label: label.clone(),
+                    ..t
+                })
+                .collect(),
+            unavailable: None,
+        };
+        Ok((tuning, Some(oof)))
     }
+}
+
+/// The evidence rule's thresholds from the out-of-fold probabilities `probs[i][j]` of document i
+/// and label j, against `truth[i][j]` (labels unnamed: the caller names them).
+///
+/// 1. Proposal: coordinate ascent from 0.5 everywhere; each label in turn takes the threshold
+///    (candidates as in [`best_f1_threshold`], within [`TUNED_THRESHOLD_RANGE`]; ties to the one
+///    closest to 0.5) that maximises `(1 − MACRO_WEIGHT) · micro-F1 + MACRO_WEIGHT · macro-F1`
+///    of all labels' `p ≥ t` predictions, the others held; until no threshold moves.
+/// 2. Noise test: a label keeps its proposal only when the objective falls by more than its
+///    noise when that label alone goes back to 0.5. The noise is `EVIDENCE_Z` binomial standard
+///    errors of the label's F1 at 0.5, `sqrt(F̃ (1 − F̃) / positives)` with the smoothed
+///    `F̃ = (2 tp + 1) / (predicted + positives + 2)` (so an F1 of 0 or 1 on a few documents
+///    still has noise), in objective units: times the label's share of it,
+///    `MACRO_WEIGHT / labels + (1 − MACRO_WEIGHT) · positives / all positives`. Else 0.5.
+///
+/// Deterministic: labels are visited in order and every sum is over integers.
+pub fn evidence_thresholds(probs: &[Vec<f64>], truth: &[Vec<bool>]) -> Vec<LabelThreshold> {
+    let n_labels = probs.first().map_or(0, Vec::len);
+    let (lo, hi) = TUNED_THRESHOLD_RANGE;
+    // Per label: (probability, positive) by decreasing probability, the candidate thresholds
+    // (descending), its positives.
+    struct Column {
+        sorted: Vec<(f64, bool)>,
+        candidates: Vec<f64>,
+        positives: usize,
+    }
+    let columns: Vec<Column> = (0..n_labels)
+        .map(|j| {
+            let mut sorted: Vec<(f64, bool)> =
+                probs.iter().zip(truth).map(|(p, y)| (p[j], y[j])).collect();
+            sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let mut candidates: Vec<f64> = sorted
+                .windows(2)
+                .filter(|w| w[0].0 > w[1].0)
+                .map(|w| w[0].0 / 2.0 + w[1].0 / 2.0)
+                .filter(|&t| t > lo && t < hi)
+                .chain([lo, hi, 0.5])
+                .collect();
+            candidates.sort_by(|a, b| b.total_cmp(a));
+            candidates.dedup();
+            let positives = sorted.iter().filter(|d| d.1).count();
+            Column {
+                sorted,
+                candidates,
+                positives,
+            }
+        })
+        .collect();
+    // (true positives, predicted) of `p ≥ t` for label j.
+    let counts = |j: usize, t: f64| -> (usize, usize) {
+        let c = &columns[j];
+        let end = c.sorted.partition_point(|d| d.0 >= t);
+        (c.sorted[..end].iter().filter(|d| d.1).count(), end)
+    };
+    let f1_of = |tp: usize, predicted: usize, positives: usize| -> f64 {
+        if tp == 0 {
+            0.0
+        } else {
+            2.0 * tp as f64 / (predicted + positives) as f64
+        }
+    };
+    let all_positives: usize = columns.iter().map(|c| c.positives).sum();
+    let mut thresholds = vec![0.5; n_labels];
+    let mut state: Vec<(usize, usize)> = (0..n_labels).map(|j| counts(j, 0.5)).collect();
+    let value = |tp: usize, predicted: usize, macro_sum: f64| -> f64 {
+        let micro = if tp == 0 {
+            0.0
+        } else {
+            2.0 * tp as f64 / (predicted + all_positives) as f64
+        };
+        (1.0 - MACRO_WEIGHT) * micro + MACRO_WEIGHT * macro_sum / n_labels as f64
+    };
+    for _ in 0..EVIDENCE_ROUNDS {
+        let mut moved = false;
+        for j in 0..n_labels {
+            let c = &columns[j];
+            let tp_others: usize = state.iter().map(|s| s.0).sum::<usize>() - state[j].0;
+            let pred_others: usize = state.iter().map(|s| s.1).sum::<usize>() - state[j].1;
+            let macro_others: f64 = (0..n_labels)
+                .filter(|&m| m != j)
+                .map(|m| f1_of(state[m].0, state[m].1, columns[m].positives))
+                .sum();
+            // Sweep the candidates from high to low, admitting documents as t drops.
+            let (mut tp, mut predicted, mut next) = (0usize, 0usize, 0usize);
+            let mut best: Option<(f64, f64, usize, usize)> = None;
+            for &t in &c.candidates {
+                while next < c.sorted.len() && c.sorted[next].0 >= t {
+                    predicted += 1;
+                    tp += usize::from(c.sorted[next].1);
+                    next += 1;
+                }
+                let v = value(
+                    tp_others + tp,
+                    pred_others + predicted,
+                    macro_others + f1_of(tp, predicted, c.positives),
+                );
+                let better = match best {
+                    None => true,
+                    Some((bt, bv, _, _)) => {
+                        v > bv + 1e-12 || (v >= bv - 1e-12 && (t - 0.5).abs() < (bt - 0.5).abs())
+                    }
+                };
+                if better {
+                    best = Some((t, v, tp, predicted));
+                }
+            }
+            let (t, _, tp, predicted) = best.expect("the bounds are always candidates");
+            if t != thresholds[j] {
+                moved = true;
+                thresholds[j] = t;
+                state[j] = (tp, predicted);
+            }
+        }
+        if !moved {
+            break;
+        }
+    }
+    // The objective of per-label (true positives, predicted) counts.
+    let objective = |st: &[(usize, usize)]| -> f64 {
+        let macro_sum = st
+            .iter()
+            .zip(&columns)
+            .map(|(s, c)| f1_of(s.0, s.1, c.positives))
+            .sum();
+        value(
+            st.iter().map(|s| s.0).sum(),
+            st.iter().map(|s| s.1).sum(),
+            macro_sum,
+        )
+    };
+    let proposed_value = objective(&state);
+    (0..n_labels)
+        .map(|j| {
+            let pos = columns[j].positives;
+            let at_half = counts(j, 0.5);
+            let f1_at_half = f1_of(at_half.0, at_half.1, pos);
+            let f1_proposed = f1_of(state[j].0, state[j].1, pos);
+            let mut without = state.clone();
+            without[j] = at_half;
+            let gain = proposed_value - objective(&without);
+            // F1 at 0.5 with one pseudo-positive half right, so that 0 (or 1) still has a
+            // variance: a label 0.5 never gets right has seen too little to be sure of either.
+            let smooth = (2 * at_half.0 + 1) as f64 / (at_half.1 + pos + 2) as f64;
+            let se = (smooth * (1.0 - smooth) / pos.max(1) as f64).sqrt();
+            let share = MACRO_WEIGHT / n_labels as f64
+                + (1.0 - MACRO_WEIGHT) * pos as f64 / all_positives.max(1) as f64;
+            let noise = EVIDENCE_Z * se * share;
+            let keep = gain > noise;
+            LabelThreshold {
+                label: String::new(),
+                threshold: if keep { thresholds[j] } else { 0.5 },
+                f1: if keep { f1_proposed } else { f1_at_half },
+                f1_at_half,
+                positives: Some(pos),
+                proposed: Some(thresholds[j]),
+                f1_proposed: Some(f1_proposed),
+                gain: Some(gain),
+                noise: Some(noise),
+            }
+        })
+        .collect()
 }
 
 /// in two or three.

@@ -162,15 +162,17 @@ pub(super) struct TrainOptions {
     /// Refuse documents with several labels (multinomial model).
     #[arg(long)]
     pub(super) single_label: bool,
-    /// One-vs-rest thresholds: fixed (--threshold for every label) or tuned (per label, maximising
-    /// its F1 on out-of-fold probabilities of the training data, --threshold-folds folds)
-    /// [default: fixed].
+    /// One-vs-rest thresholds: evidence (per label, 0.5 unless out-of-fold probabilities of the
+    /// training data, --threshold-folds folds, show a gain from moving it larger than its noise),
+    /// tuned (per label, maximising its out-of-fold F1) or fixed (--threshold for every label)
+    /// [default: evidence; fixed when --threshold is given].
     #[arg(long)]
     pub(super) thresholds: Option<ThresholdMode>,
     /// The fixed one-vs-rest threshold of every label [default: 0.5].
     #[arg(long)]
     pub(super) threshold: Option<f64>,
-    /// Cross-validation folds for tuning thresholds.
+    /// Cross-validation folds of the out-of-fold probabilities that evidence and tuned
+    /// thresholds are chosen on (one-vs-rest models).
     #[arg(long, default_value = "5")]
     pub(super) threshold_folds: usize,
     /// Let a one-vs-rest prediction be empty when no label reaches its threshold (default: the
@@ -228,11 +230,17 @@ impl TrainOptions {
     pub(super) fn params(&self) -> Result<ClassifierParams> {
         let analyzer = self.text.config()?;
         let threshold_mode = match (self.thresholds, self.threshold) {
-            (Some(ThresholdMode::Tuned), Some(t)) => {
-                bail!("--threshold {t} sets a fixed threshold; it cannot be used with --thresholds tuned")
+            (Some(mode @ (ThresholdMode::Tuned | ThresholdMode::Evidence)), Some(t)) => {
+                let name = if mode == ThresholdMode::Tuned {
+                    "tuned"
+                } else {
+                    "evidence"
+                };
+                bail!("--threshold {t} sets a fixed threshold; it cannot be used with --thresholds {name}")
             }
             (Some(mode), _) => mode,
-            (None, _) => ThresholdMode::default(),
+            (None, Some(_)) => ThresholdMode::Fixed,
+            (None, None) => ClassifierParams::default().threshold_mode,
         };
         let defaults = ClassifierParams::default();
         // linfa-logistic has no sample weights: with it, the default is no class weights.

@@ -41,10 +41,23 @@ pub(super) fn model_json(
         .enumerate()
         .map(|(k, l)| {
             let (up, down) = top_weights(&clf.model, vocab, k, top_terms);
+            let evidence = header
+                .training
+                .threshold_tuning
+                .as_ref()
+                .and_then(|t| t.labels.iter().find(|x| &x.label == l))
+                .map(|x| {
+                    let mut v = serde_json::to_value(x).unwrap_or_default();
+                    if let (Some(o), Some(r)) = (v.as_object_mut(), x.reason()) {
+                        o.insert("reason".into(), r.into());
+                    }
+                    v
+                });
             serde_json::json!({
                 "label": l,
                 "bias": clf.model.bias[k],
                 "threshold": clf.thresholds.as_ref().map(|t| t[k]),
+                "threshold_evidence": evidence,
                 "top_positive": up,
                 "top_negative": down,
             })
@@ -119,10 +132,7 @@ pub(super) fn run(a: InspectArgs) -> Result<()> {
     let t = &header.training;
     if clf.is_multi_label() {
         let how = match &t.threshold_tuning {
-            Some(tt) => format!(
-                "tuned per label by {}-fold cross-validation (seed {})",
-                tt.folds, tt.seed
-            ),
+            Some(tt) => tt.describe(),
             None => "fixed".to_string(),
         };
         let empty = if p.allow_empty {
@@ -142,7 +152,17 @@ pub(super) fn run(a: InspectArgs) -> Result<()> {
             .threshold_tuning
             .as_ref()
             .and_then(|tt| tt.labels.iter().find(|x| &x.label == l))
-            .map(|x| format!(" (out-of-fold F1 {:.3}; {:.3} at 0.5)", x.f1, x.f1_at_half))
+            .map(|x| {
+                let pos = x
+                    .positives
+                    .map(|p| format!(", {p} positives"))
+                    .unwrap_or_default();
+                let why = x.reason().map(|r| format!("; {r}")).unwrap_or_default();
+                format!(
+                    " (out-of-fold F1 {:.3}; {:.3} at 0.5{pos}{why})",
+                    x.f1, x.f1_at_half
+                )
+            })
             .unwrap_or_default();
         let thr = clf
             .thresholds

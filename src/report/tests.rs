@@ -2,7 +2,7 @@
 //! evaluation's extra sections.
 
 use super::*;
-use crate::classifier::{Classifier, ClassifierParams};
+use crate::classifier::{Classifier, ClassifierParams, ThresholdMode};
 use crate::dataset::Document;
 use crate::eval::evaluate;
 
@@ -85,6 +85,7 @@ fn a_forced_label_is_marked() {
         .collect();
     let params = ClassifierParams {
         threshold: Some(0.99),
+        threshold_mode: ThresholdMode::Fixed,
         ..Default::default()
     };
     let (clf, _) = params.fit(&docs).unwrap();
