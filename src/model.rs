@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! "FRAMELENS-MODEL\n"            16 bytes, the format name
-//! version                        u32 (this build writes 2 and reads 1 and 2)
+//! version                        u32 (this build writes 3 and reads 1, 2 and 3)
 //! header length                  u64, then that many bytes of UTF-8 JSON: kind, labels, thresholds,
 //!                                the training parameters (analyzer with its stop words, TF-IDF,
 //!                                solver), the training summary (with the prevalence rates when
@@ -13,13 +13,16 @@
 //! idf                            n_features × f64
 //! weights                        n_features × n_labels × f64, feature-major
 //! bias                           n_labels × f64
-//! checksum                       u64 of every byte before it: XXH3-64 (seed 0) in version 2,
-//!                                FNV-1a in version 1
+//! checksum                       u64 of every byte before it: XXH3-64 (seed 0) in versions 2
+//!                                and 3, FNV-1a in version 1
 //! ```
 //!
 //! Version 2 differs from version 1 only in its checksum: FNV-1a takes a byte at a time, one
 //! dependent multiplication after another, on every save and load; XXH3 reads eight lanes at once
-//! (times in BENCHMARKS.md, "Where the time goes").
+//! (times in BENCHMARKS.md, "Where the time goes"). Version 3 has version 2's layout; its header
+//! may hold what version 2 readers do not know: thresholds chosen by evidence (`threshold_mode`
+//! `evidence`, and each label's evidence in the training summary). The new number makes an older
+//! framelens say "upgrade" instead of failing on an unknown field value.
 //!
 //! Loading checks the name, then the version, then the checksum (a truncated or damaged file is
 //! reported as such), then every length and invariant through the same constructors training
@@ -38,7 +41,7 @@ use crate::logistic::{LogisticModel, ModelKind};
 /// The format name every model file starts with.
 pub const MAGIC: &[u8; 16] = b"FRAMELENS-MODEL\n";
 /// The format version this build writes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// The oldest format version this build reads.
 pub const OLDEST_READABLE: u32 = 1;
 

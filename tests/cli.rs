@@ -856,7 +856,7 @@ fn inspect_prints_version_settings_labels_summary_and_top_terms() {
     let n_features = info["n_features"].as_u64().expect("n_features");
     let out = ok(&["inspect", "--model", s(&model), "--top-terms", "4"]);
     let t = &out.stdout;
-    assert!(t.contains("version 2"), "{t}");
+    assert!(t.contains("version 3"), "{t}");
     for setting in ["ngram_range", "min_df", "max_df", "sublinear_tf", "solver"] {
         assert!(t.contains(setting), "no `{setting}`: {t}");
     }
@@ -894,7 +894,7 @@ fn inspect_json_parses_and_carries_the_summary() {
         "2",
     ]);
     let v: Value = serde_json::from_str(&out.stdout).expect("inspect --json is JSON");
-    assert_eq!(v["format_version"], 2);
+    assert_eq!(v["format_version"], 3);
     assert_eq!(v["training"]["n_documents"], 480);
     assert!(v["n_features"].as_u64().unwrap() > 100);
     let labels = v["labels"].as_array().unwrap();
@@ -1111,10 +1111,10 @@ fn model_with_a_newer_format_version_is_a_clear_error() {
     assert_eq!(&bytes[..16], b"FRAMELENS-MODEL\n");
     assert_eq!(
         &bytes[16..20],
-        &2u32.to_le_bytes(),
-        "version 2, little-endian u32"
+        &3u32.to_le_bytes(),
+        "version 3, little-endian u32"
     );
-    for version in [3u32, 0, u32::MAX] {
+    for version in [4u32, 0, u32::MAX] {
         let mut newer = bytes.clone();
         newer[16..20].copy_from_slice(&version.to_le_bytes());
         let path = dir.path().join(format!("v{version}.flm"));
