@@ -345,6 +345,11 @@ impl ClassifierParams {
         };
         times.fit_s = t1.elapsed().as_secs_f64() - times.tune_s;
 
+        // The folds the out-of-fold probabilities came from: the thresholds' when they gave them.
+        let rate_source_folds = match evidence {
+            Some(_) => self.threshold_folds,
+            None => self.rate_folds,
+        };
         let (thresholds, threshold_tuning, oof) = match (kind, evidence) {
             (ModelKind::Multinomial, _) => (None, None, refit_oof),
             (ModelKind::OneVsRest, None) => (
@@ -389,7 +394,7 @@ impl ClassifierParams {
                 &probs,
                 &decided,
                 &truth,
-                self.rate_folds,
+                rate_source_folds,
                 self.threshold_seed,
             ));
         }

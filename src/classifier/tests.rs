@@ -508,3 +508,23 @@ fn evidence_without_enough_documents_for_the_folds_keeps_half() {
     assert!(why.contains("no out-of-fold evidence"), "{why}");
     assert_eq!(tuning.describe(), why);
 }
+
+#[test]
+fn multi_label_rates_come_from_the_threshold_folds() {
+    let docs = multi_label_corpus();
+    let params = ClassifierParams {
+        threshold_folds: 3,
+        ..Default::default()
+    };
+    let (clf, _) = params.fit(&docs).unwrap();
+    assert_eq!(clf.summary.threshold_tuning.as_ref().unwrap().folds, 3);
+    assert_eq!(clf.summary.rates.as_ref().unwrap().folds, 3);
+    // Fixed thresholds: the rates come from the model's own refits, --rate-folds of them.
+    let fixed = ClassifierParams {
+        threshold_mode: ThresholdMode::Fixed,
+        ..params
+    };
+    let (clf, _) = fixed.fit(&docs).unwrap();
+    assert!(clf.summary.threshold_tuning.is_none());
+    assert_eq!(clf.summary.rates.as_ref().unwrap().folds, 5);
+}
