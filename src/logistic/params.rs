@@ -439,43 +439,59 @@ impl LogisticParams {
         let mut bias = vec![0.0; k];
         let mut reports = Vec::with_capacity(k);
         let mut oof = held_out.map(|_| vec![0.0; n * k]);
-        for (label, (yb, sw, name)) in columns.iter().enumerate() {
-            // Fold f's refit: this label's balance over the other folds' rows, 0 on its own.
-            let fold_weights = |f: usize, folds: &[usize]| -> Vec<f64> {
-                let (mut pos, mut n_f) = (0usize, 0usize);
-                for (&b, &g) in yb.iter().zip(folds) {
-                    if g != f {
-                        n_f += 1;
-                        pos += b as usize;
-                    }
-                }
-                yb.iter()
-                    .zip(folds)
-                    .map(|(&b, &g)| match (g == f, self.class_weight) {
-                        (true, _) => 0.0,
-                        (false, ClassWeight::None) => 1.0,
-                        (false, ClassWeight::Balanced) => {
-                            n_f as f64 / (2.0 * if b { pos } else { n_f - pos } as f64)
+        // Labels are fitted as many at a time as there are threads, each fit's own passes being
+        // parallel too: small problems leave threads idle between passes. Every fit is
+        // deterministic, so the model does not depend on the thread count; at most one group's
+        // fits are held before they are copied into the model.
+        let per_group = rayon::current_num_threads().max(1);
+        for (g, group) in columns.chunks(per_group).enumerate() {
+            let fits: Vec<Result<BinaryFit>> = group
+                .par_iter()
+                .map(|(yb, sw, name)| {
+                    // Fold f's refit: this label's balance over the other folds' rows, 0 on its
+                    // own.
+                    let fold_weights = |f: usize, folds: &[usize]| -> Vec<f64> {
+                        let (mut pos, mut n_f) = (0usize, 0usize);
+                        for (&b, &g) in yb.iter().zip(folds) {
+                            if g != f {
+                                n_f += 1;
+                                pos += b as usize;
+                            }
                         }
-                    })
-                    .collect()
-            };
-            let held = held_out.map(|h| (h, &fold_weights as &FoldWeights));
-            let (w, b, r, margins) = self.fit_binary(&layout, yb, sw, name, held)?;
-            for (j, wj) in w.into_iter().enumerate() {
-                weights[j * k + label] = wj;
-            }
-            bias[label] = b;
-            reports.push(r);
-            if let (Some(out), Some(h), Some(m)) = (oof.as_mut(), held_out, margins) {
-                let sides = h.one_sided(yb);
-                for (i, z) in m.into_iter().enumerate() {
-                    // A fold whose other folds hold no positive (or no negative) example of the
-                    // label cannot learn it: probability 0 (or 1) for its rows.
-                    out[i * k + label] = match sides[h.folds[i]] {
-                        Some(side) => side as u8 as f64,
-                        None => sigmoid(z),
+                        yb.iter()
+                            .zip(folds)
+                            .map(|(&b, &g)| match (g == f, self.class_weight) {
+                                (true, _) => 0.0,
+                                (false, ClassWeight::None) => 1.0,
+                                (false, ClassWeight::Balanced) => {
+                                    n_f as f64 / (2.0 * if b { pos } else { n_f - pos } as f64)
+                                }
+                            })
+                            .collect()
                     };
+                    let held = held_out.map(|h| (h, &fold_weights as &FoldWeights));
+                    self.fit_binary(&layout, yb, sw, name, held)
+                })
+                .collect();
+            for (i, fit) in fits.into_iter().enumerate() {
+                let label = g * per_group + i;
+                let yb = &columns[label].0;
+                let (w, b, r, margins) = fit?;
+                for (j, wj) in w.into_iter().enumerate() {
+                    weights[j * k + label] = wj;
+                }
+                bias[label] = b;
+                reports.push(r);
+                if let (Some(out), Some(h), Some(m)) = (oof.as_mut(), held_out, margins) {
+                    let sides = h.one_sided(yb);
+                    for (i, z) in m.into_iter().enumerate() {
+                        // A fold whose other folds hold no positive (or no negative) example of
+                        // the label cannot learn it: probability 0 (or 1) for its rows.
+                        out[i * k + label] = match sides[h.folds[i]] {
+                            Some(side) => side as u8 as f64,
+                            None => sigmoid(z),
+                        };
+                    }
                 }
             }
         }
