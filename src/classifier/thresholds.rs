@@ -237,7 +237,6 @@ impl ClassifierParams {
 /// Deterministic: labels are visited in order and every sum is over integers.
 pub fn evidence_thresholds(probs: &[Vec<f64>], truth: &[Vec<bool>]) -> Vec<LabelThreshold> {
     let n_labels = probs.first().map_or(0, Vec::len);
-    let (lo, hi) = TUNED_THRESHOLD_RANGE;
     // Per label: (probability, positive) by decreasing probability, the candidate thresholds
     // (descending), its positives.
     struct Column {
@@ -250,15 +249,8 @@ pub fn evidence_thresholds(probs: &[Vec<f64>], truth: &[Vec<bool>]) -> Vec<Label
             let mut sorted: Vec<(f64, bool)> =
                 probs.iter().zip(truth).map(|(p, y)| (p[j], y[j])).collect();
             sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
-            let mut candidates: Vec<f64> = sorted
-                .windows(2)
-                .filter(|w| w[0].0 > w[1].0)
-                .map(|w| w[0].0 / 2.0 + w[1].0 / 2.0)
-                .filter(|&t| t > lo && t < hi)
-                .chain([lo, hi, 0.5])
-                .collect();
-            candidates.sort_by(|a, b| b.total_cmp(a));
-            candidates.dedup();
+            let candidates =
+                threshold_candidates(sorted.iter().map(|d| d.0), TUNED_THRESHOLD_RANGE);
             let positives = sorted.iter().filter(|d| d.1).count();
             Column {
                 sorted,
@@ -273,22 +265,15 @@ pub fn evidence_thresholds(probs: &[Vec<f64>], truth: &[Vec<bool>]) -> Vec<Label
         let end = c.sorted.partition_point(|d| d.0 >= t);
         (c.sorted[..end].iter().filter(|d| d.1).count(), end)
     };
+    // F1 from true positives, predictions and positives: fp + fn = predicted + positives − 2 tp.
     let f1_of = |tp: usize, predicted: usize, positives: usize| -> f64 {
-        if tp == 0 {
-            0.0
-        } else {
-            2.0 * tp as f64 / (predicted + positives) as f64
-        }
+        eval::f1(tp, predicted + positives - 2 * tp)
     };
     let all_positives: usize = columns.iter().map(|c| c.positives).sum();
     let mut thresholds = vec![0.5; n_labels];
     let mut state: Vec<(usize, usize)> = (0..n_labels).map(|j| counts(j, 0.5)).collect();
     let value = |tp: usize, predicted: usize, macro_sum: f64| -> f64 {
-        let micro = if tp == 0 {
-            0.0
-        } else {
-            2.0 * tp as f64 / (predicted + all_positives) as f64
-        };
+        let micro = f1_of(tp, predicted, all_positives);
         (1.0 - MACRO_WEIGHT) * micro + MACRO_WEIGHT * macro_sum / n_labels as f64
     };
     for _ in 0..EVIDENCE_ROUNDS {
@@ -482,13 +467,31 @@ pub fn best_f1_threshold(probs: &[f64], truth: &[bool], range: (f64, f64)) -> (f
 
 /// As [`best_f1_threshold`], with documents whose `forced` entry is true predicted whatever the
 /// threshold (the at-least-one-label rule hands them this label anyway).
+/// The candidate thresholds within `range`, descending, from probabilities in descending order:
+/// the midpoints between consecutive distinct probabilities that fall inside the range (F1 only
+/// changes when the threshold crosses a probability, and a midpoint sits as far as possible from
+/// the two that bound it), plus the two bounds and 0.5 (clamped into the range).
+fn threshold_candidates(descending: impl Iterator<Item = f64>, range: (f64, f64)) -> Vec<f64> {
+    let (lo, hi) = range;
+    let probs: Vec<f64> = descending.collect();
+    let mut candidates: Vec<f64> = probs
+        .windows(2)
+        .filter(|w| w[0] > w[1])
+        .map(|w| w[0] / 2.0 + w[1] / 2.0)
+        .filter(|&t| t > lo && t < hi)
+        .chain([lo, hi, 0.5_f64.clamp(lo, hi)])
+        .collect();
+    candidates.sort_by(|a, b| b.total_cmp(a));
+    candidates.dedup();
+    candidates
+}
+
 fn best_f1_threshold_forced(
     probs: &[f64],
     truth: &[bool],
     forced: &[bool],
     range: (f64, f64),
 ) -> (f64, f64) {
-    let (lo, hi) = range;
     let is_forced = |i: usize| forced.get(i).copied().unwrap_or(false);
     // (probability, positive, forced), by decreasing probability.
     let mut sorted: Vec<(f64, bool, bool)> = (0..probs.len())
@@ -496,17 +499,7 @@ fn best_f1_threshold_forced(
         .collect();
     sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
     let positives = truth.iter().filter(|&&y| y).count();
-    let mut candidates: Vec<f64> = sorted
-        .windows(2)
-        .filter(|w| w[0].0 > w[1].0)
-        .map(|w| w[0].0 / 2.0 + w[1].0 / 2.0)
-        .filter(|&t| t > lo && t < hi)
-        .collect();
-    candidates.push(lo);
-    candidates.push(hi);
-    candidates.push(0.5_f64.clamp(lo, hi));
-    candidates.sort_by(|a, b| b.total_cmp(a));
-    candidates.dedup();
+    let candidates = threshold_candidates(sorted.iter().map(|d| d.0), range);
     // Sweep the candidates from high to low, admitting documents as the threshold drops (forced
     // ones are in from the start). F1 = 2tp / (2tp + fp + fn) = 2tp / (predicted + positives),
     // kept as an exact fraction.
