@@ -315,8 +315,9 @@ impl ClassifierParams {
             }
             _ => None,
         };
+        let rates_wanted = self.rates_skipped(docs).is_none();
         // Out-of-fold rates need the L-BFGS refits and at least one document per fold.
-        let rate_folds = if self.rates_skipped(docs).is_none() && evidence.is_none() {
+        let rate_folds = if rates_wanted && evidence.is_none() {
             let names: Vec<Vec<String>> = docs.iter().map(|d| d.labels.clone()).collect();
             Some(eval::stratified_folds(
                 &names,
@@ -345,22 +346,21 @@ impl ClassifierParams {
         };
         times.fit_s = t1.elapsed().as_secs_f64() - times.tune_s;
 
-        // The folds the out-of-fold probabilities came from: the thresholds' when they gave them.
-        let rate_source_folds = match evidence {
-            Some(_) => self.threshold_folds,
-            None => self.rate_folds,
-        };
+        // The out-of-fold probabilities come with the folds they came from: the thresholds'
+        // when they gave them.
+        let refits = refit_oof.map(|p| (p, self.rate_folds));
         let (thresholds, threshold_tuning, oof) = match (kind, evidence) {
-            (ModelKind::Multinomial, _) => (None, None, refit_oof),
+            (ModelKind::Multinomial, _) => (None, None, refits),
             (ModelKind::OneVsRest, None) => (
                 Some(vec![self.threshold.unwrap_or(0.5); labels.len()]),
                 None,
-                refit_oof,
+                refits,
             ),
             (ModelKind::OneVsRest, Some((tuning, probs))) => {
                 let t = tuning.labels.iter().map(|l| l.threshold).collect();
-                let rates = probs.filter(|_| self.rates_skipped(docs).is_none());
-                (Some(t), Some(tuning), rates.map(|p| p.concat()))
+                let rates = probs.filter(|_| rates_wanted);
+                let folds = self.threshold_folds;
+                (Some(t), Some(tuning), rates.map(|p| (p.concat(), folds)))
             }
         };
         let summary = TrainingSummary {
@@ -381,7 +381,7 @@ impl ClassifierParams {
             summary,
         };
         let t3 = std::time::Instant::now();
-        if let Some(probs) = oof {
+        if let Some((probs, rate_source_folds)) = oof {
             logistic
                 .progress
                 .post(|| "error rates and calibration from the out-of-fold predictions".into());
