@@ -288,26 +288,7 @@ impl LogisticParams {
                 .collect(),
         };
         let sw: Vec<f64> = y.iter().map(|&c| class_w[c]).collect();
-        // The weights of fold f's refit: the same rule over the other folds' rows, 0 on its own.
-        let fold_weights = |f: usize, folds: &[usize]| -> Vec<f64> {
-            let mut counts = vec![0usize; n_labels];
-            for (&c, &g) in y.iter().zip(folds) {
-                if g != f {
-                    counts[c] += 1;
-                }
-            }
-            let n_f: usize = counts.iter().sum();
-            y.iter()
-                .zip(folds)
-                .map(|(&c, &g)| match (g == f, self.class_weight) {
-                    (true, _) => 0.0,
-                    (false, ClassWeight::None) => 1.0,
-                    (false, ClassWeight::Balanced) => {
-                        n_f as f64 / (n_labels as f64 * counts[c] as f64)
-                    }
-                })
-                .collect()
-        };
+        let fold_weights = |f: usize, folds: &[usize]| self.fold_weights(y, n_labels, folds, f);
 
         let n_cols = x.n_cols();
         let layout = Layout::new(x, self.solver)?;
@@ -448,27 +429,9 @@ impl LogisticParams {
             let fits: Vec<Result<BinaryFit>> = group
                 .par_iter()
                 .map(|(yb, sw, name)| {
-                    // Fold f's refit: this label's balance over the other folds' rows, 0 on its
-                    // own.
-                    let fold_weights = |f: usize, folds: &[usize]| -> Vec<f64> {
-                        let (mut pos, mut n_f) = (0usize, 0usize);
-                        for (&b, &g) in yb.iter().zip(folds) {
-                            if g != f {
-                                n_f += 1;
-                                pos += b as usize;
-                            }
-                        }
-                        yb.iter()
-                            .zip(folds)
-                            .map(|(&b, &g)| match (g == f, self.class_weight) {
-                                (true, _) => 0.0,
-                                (false, ClassWeight::None) => 1.0,
-                                (false, ClassWeight::Balanced) => {
-                                    n_f as f64 / (2.0 * if b { pos } else { n_f - pos } as f64)
-                                }
-                            })
-                            .collect()
-                    };
+                    // Fold f's refit: this label's balance over the other folds' rows.
+                    let fold_weights =
+                        |f: usize, folds: &[usize]| self.fold_weights(yb, 2, folds, f);
                     let held = held_out.map(|h| (h, &fold_weights as &FoldWeights));
                     self.fit_binary(&layout, yb, sw, name, held)
                 })
@@ -506,6 +469,33 @@ impl LogisticParams {
             reports,
             oof,
         ))
+    }
+
+    /// The sample weights of fold f's refit, for rows of classes `y` (0..classes; a binary label
+    /// is classes 0 and 1): 0 on fold f's own rows; on the others, the class weights recomputed
+    /// over them alone: 1, or balanced, `n_f / (classes · n_f,c)` for a row of class c (n_f rows
+    /// outside fold f, n_f,c of them of class c).
+    fn fold_weights<T: Copy>(&self, y: &[T], classes: usize, folds: &[usize], f: usize) -> Vec<f64>
+    where
+        usize: From<T>,
+    {
+        let mut counts = vec![0usize; classes];
+        for (&c, &g) in y.iter().zip(folds) {
+            if g != f {
+                counts[usize::from(c)] += 1;
+            }
+        }
+        let n_f: usize = counts.iter().sum();
+        y.iter()
+            .zip(folds)
+            .map(|(&c, &g)| match (g == f, self.class_weight) {
+                (true, _) => 0.0,
+                (false, ClassWeight::None) => 1.0,
+                (false, ClassWeight::Balanced) => {
+                    n_f as f64 / (classes as f64 * counts[usize::from(c)] as f64)
+                }
+            })
+            .collect()
     }
 
     /// One binary logistic regression: returns (w, b, report) and with `held_out` every row's
