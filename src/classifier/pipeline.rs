@@ -8,7 +8,7 @@ use std::fmt;
 
 use super::params::ClassifierParams;
 use super::rates::PrevalenceRates;
-use super::thresholds::ThresholdTuning;
+use super::thresholds::{LabelThreshold, ThresholdTuning};
 use crate::error::{Error, Result};
 use crate::explain::{Explainer, LabelExplanation, ScoredRow};
 use crate::features::{TfidfVectorizer, VocabularyStats};
@@ -28,7 +28,7 @@ pub struct TrainingSummary {
     pub solver: Vec<SolverReport>,
     /// The framelens version that trained the model.
     pub framelens_version: String,
-    /// How the thresholds were tuned (one-vs-rest with tuned thresholds only).
+    /// How the thresholds were chosen (one-vs-rest with tuned or evidence thresholds only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold_tuning: Option<ThresholdTuning>,
     /// Out-of-fold error rates for prevalence correction; `None` in models trained without them
@@ -41,6 +41,12 @@ impl TrainingSummary {
     /// Whether every optimisation converged.
     pub fn converged(&self) -> bool {
         self.solver.iter().all(|r| r.converged)
+    }
+
+    /// The out-of-fold evidence behind `label`'s threshold, when its thresholds were chosen.
+    pub fn threshold_evidence(&self, label: &str) -> Option<&LabelThreshold> {
+        let tuning = self.threshold_tuning.as_ref()?;
+        tuning.labels.iter().find(|x| x.label == label)
     }
 }
 

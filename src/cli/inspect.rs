@@ -41,18 +41,13 @@ pub(super) fn model_json(
         .enumerate()
         .map(|(k, l)| {
             let (up, down) = top_weights(&clf.model, vocab, k, top_terms);
-            let evidence = header
-                .training
-                .threshold_tuning
-                .as_ref()
-                .and_then(|t| t.labels.iter().find(|x| &x.label == l))
-                .map(|x| {
-                    let mut v = serde_json::to_value(x).unwrap_or_default();
-                    if let (Some(o), Some(r)) = (v.as_object_mut(), x.reason()) {
-                        o.insert("reason".into(), r.into());
-                    }
-                    v
-                });
+            let evidence = header.training.threshold_evidence(l).map(|x| {
+                let mut v = serde_json::to_value(x).unwrap_or_default();
+                if let (Some(o), Some(r)) = (v.as_object_mut(), x.reason()) {
+                    o.insert("reason".into(), r.into());
+                }
+                v
+            });
             serde_json::json!({
                 "label": l,
                 "bias": clf.model.bias[k],
@@ -149,9 +144,7 @@ pub(super) fn run(a: InspectArgs) -> Result<()> {
     for (k, l) in clf.labels.iter().enumerate() {
         let n = t.label_counts.get(l).copied().unwrap_or(0);
         let tuned = t
-            .threshold_tuning
-            .as_ref()
-            .and_then(|tt| tt.labels.iter().find(|x| &x.label == l))
+            .threshold_evidence(l)
             .map(|x| {
                 let pos = x
                     .positives
