@@ -408,8 +408,9 @@ pub(super) fn lbfgs<O: Objective>(
         let phi = |a: f64| {
             obj.line(&z, &zd, a) + 0.5 * reg * (dots.ww + a * (2.0 * dots.wd + a * dots.dd))
         };
-        let f0 = phi(0.0);
-        let (step, trials) = armijo_step(phi, f0, dots.slope);
+        // φ(0) is f: the same per-block loss sums at z + 0·zd = z and the same ‖w‖² (the
+        // direction's wᵀw is summed over the gradient's blocks), so it is not evaluated again.
+        let (step, trials) = armijo_step(phi, f, dots.slope);
         evaluations += trials;
         let Some(a) = step else {
             // No decrease possible at machine precision: we are at the optimum.
