@@ -82,13 +82,13 @@ pub(super) struct Coefficients {
 #[derive(Default, Clone, Copy)]
 pub(super) struct DirectionDots {
     /// gᵀd
-    slope: f64,
+    pub(super) slope: f64,
     /// wᵀd_w
-    wd: f64,
+    pub(super) wd: f64,
     /// d_wᵀd_w
-    dd: f64,
+    pub(super) dd: f64,
     /// wᵀw
-    ww: f64,
+    pub(super) ww: f64,
 }
 
 impl History {

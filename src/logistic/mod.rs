@@ -9,6 +9,7 @@
 //! `f(W, b) = (1/S) Σ_i s_i · loss(y_i, W x_i + b) + (1 / (2 C S)) ‖W‖²`.
 
 mod fitted;
+mod lanes;
 mod lbfgs;
 mod linfa_adapter;
 mod objective;

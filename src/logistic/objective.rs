@@ -168,50 +168,10 @@ impl<Y: Label, I: DocIndex> Objective for Problem<'_, Y, I> {
     }
 
     fn gradient(&self, z: &[f64], theta: &[f64], grad: &mut [f64], resid: &mut [f64]) -> f64 {
-        let k = self.k;
-        let (w, _) = theta.split_at(self.n_weights());
-        let norm = self.xt.doc_norm();
-        // Residuals r_ik = s_i ∂loss/∂z_ik / S, their sums (the biases' gradient) and the loss,
-        // block by block; then r_ik / N_i, what the terms' gradient sums.
-        let parts: Vec<(f64, Vec<f64>)> = resid
-            .par_chunks_mut(ROW_BLOCK * k)
-            .zip(z.par_chunks(ROW_BLOCK * k))
-            .enumerate()
-            .map(|(blk, (out, z))| {
-                let mut sum = 0.0;
-                let mut bias = vec![0.0; k];
-                for (r, (out, z)) in out.chunks_mut(k).zip(z.chunks(k)).enumerate() {
-                    let i = blk * ROW_BLOCK + r;
-                    let si = self.sw[i];
-                    sum += si * self.y[i].loss(z, out);
-                    let scale = si / self.s;
-                    for (o, b) in out.iter_mut().zip(&mut bias) {
-                        *o *= scale;
-                        *b += *o;
-                        *o /= norm[i];
-                    }
-                }
-                (sum, bias)
-            })
-            .collect();
-        let loss: f64 = parts.iter().map(|p| p.0).sum();
-        let (gw, gb) = grad.split_at_mut(self.n_weights());
-        transpose_times(self.xt, &self.blocks, &self.runs, resid, k, gw);
-        let reg = self.reg();
-        let sums: Vec<f64> = gw
-            .par_chunks_mut(VEC_BLOCK)
-            .zip(w.par_chunks(VEC_BLOCK))
-            .map(|(g, w)| {
-                g.iter_mut().zip(w).for_each(|(g, w)| *g += w * reg);
-                lane_sums(w.len(), |i| [w[i] * w[i]])[0]
-            })
-            .collect();
-        let ww: f64 = sums.iter().sum();
-        gb.iter_mut().for_each(|g| *g = 0.0);
-        for (_, bias) in &parts {
-            gb.iter_mut().zip(bias).for_each(|(g, b)| *g += b);
-        }
-        loss / self.s + 0.5 * reg * ww
+        let (loss, bias) = self.residuals(z, resid);
+        let gw = &mut grad[..self.n_weights()];
+        transpose_times(self.xt, &self.blocks, &self.runs, resid, self.k, gw);
+        self.finish(theta, grad, loss, &bias)
     }
 
     /// `1 / (1/(C S) + ¼ Σ_i s_i x_ij² / S)` for every weight of term j (the Hessian's diagonal
@@ -247,6 +207,63 @@ impl<Y: Label, I: DocIndex> Objective for Problem<'_, Y, I> {
             values: p,
             width: k,
         }
+    }
+}
+
+impl<Y: Label, I: DocIndex> Problem<'_, Y, I> {
+    /// The gradient's first half: residuals `r_ik = s_i ∂loss/∂z_ik / (S N_i)` into `resid`
+    /// (what the terms' gradient sums), block by block; returns the summed weighted loss
+    /// `Σ s_i loss_i` and the biases' gradient `Σ s_i ∂loss/∂z_ik / S`.
+    pub(super) fn residuals(&self, z: &[f64], resid: &mut [f64]) -> (f64, Vec<f64>) {
+        let k = self.k;
+        let norm = self.xt.doc_norm();
+        let parts: Vec<(f64, Vec<f64>)> = resid
+            .par_chunks_mut(ROW_BLOCK * k)
+            .zip(z.par_chunks(ROW_BLOCK * k))
+            .enumerate()
+            .map(|(blk, (out, z))| {
+                let mut sum = 0.0;
+                let mut bias = vec![0.0; k];
+                for (r, (out, z)) in out.chunks_mut(k).zip(z.chunks(k)).enumerate() {
+                    let i = blk * ROW_BLOCK + r;
+                    let si = self.sw[i];
+                    sum += si * self.y[i].loss(z, out);
+                    let scale = si / self.s;
+                    for (o, b) in out.iter_mut().zip(&mut bias) {
+                        *o *= scale;
+                        *b += *o;
+                        *o /= norm[i];
+                    }
+                }
+                (sum, bias)
+            })
+            .collect();
+        let loss: f64 = parts.iter().map(|p| p.0).sum();
+        let mut bias = vec![0.0; k];
+        for (_, b) in &parts {
+            bias.iter_mut().zip(b).for_each(|(g, b)| *g += b);
+        }
+        (loss, bias)
+    }
+
+    /// The gradient's second half, once `grad`'s weights hold `Xᵀ R`: adds the regulariser's
+    /// `reg · w`, writes the biases' gradient, and returns the objective
+    /// `loss / S + reg / 2 · ‖w‖²`.
+    pub(super) fn finish(&self, theta: &[f64], grad: &mut [f64], loss: f64, bias: &[f64]) -> f64 {
+        let (w, _) = theta.split_at(self.n_weights());
+        let (gw, gb) = grad.split_at_mut(self.n_weights());
+        let reg = self.reg();
+        let sums: Vec<f64> = gw
+            .par_chunks_mut(VEC_BLOCK)
+            .zip(w.par_chunks(VEC_BLOCK))
+            .map(|(g, w)| {
+                g.iter_mut().zip(w).for_each(|(g, w)| *g += w * reg);
+                lane_sums(w.len(), |i| [w[i] * w[i]])[0]
+            })
+            .collect();
+        let ww: f64 = sums.iter().sum();
+        gb.copy_from_slice(bias);
+        loss / self.s + 0.5 * reg * ww
     }
 }
 
@@ -348,6 +365,10 @@ fn scatter_runs<I: DocIndex>(xt: &TermLists<I>, runs: &[Run], w: &[f64], k: usiz
             2 => pass_run(&mut Scatter::<2, I> { xt, w, z }, run),
             3 => pass_run(&mut Scatter::<3, I> { xt, w, z }, run),
             4 => pass_run(&mut Scatter::<4, I> { xt, w, z }, run),
+            5 => pass_run(&mut Scatter::<5, I> { xt, w, z }, run),
+            6 => pass_run(&mut Scatter::<6, I> { xt, w, z }, run),
+            7 => pass_run(&mut Scatter::<7, I> { xt, w, z }, run),
+            8 => pass_run(&mut Scatter::<8, I> { xt, w, z }, run),
             _ => {
                 for j in run.start..run.end {
                     let wj = &w[j * k..(j + 1) * k];
@@ -668,5 +689,154 @@ pub(super) fn gather_term<const K: usize, I: DocIndex>(
     }
     for c in 0..K {
         g[c] = acc[0][c] + acc[1][c];
+    }
+}
+
+/// The data passes of up to [`LANES`](super::lanes::LANES) binary problems over one matrix,
+/// fitted together: their weights side by side (term-major, `width` per term), so each pass
+/// reads the matrix once for all of them. Column c of either pass is computed as a one-problem
+/// [`Problem`] computes it, addition for addition, as long as the margins' copies are as many
+/// for the group's width as for one column (see [`margin_copies`]): the same bits.
+pub(super) struct WidePasses<'a, I> {
+    xt: &'a TermLists<I>,
+    blocks: Vec<(usize, usize)>,
+    runs: Vec<Vec<Run>>,
+    margin_runs: Vec<Vec<Run>>,
+    partial: Vec<Vec<f64>>,
+}
+
+impl<'a, I: DocIndex> WidePasses<'a, I> {
+    /// Passes of at most `width` columns.
+    pub(super) fn new(xt: &'a TermLists<I>, width: usize) -> Self {
+        let blocks = term_blocks(xt);
+        let runs: Vec<Vec<Run>> = blocks.iter().map(|&(lo, hi)| xt.runs(lo, hi)).collect();
+        let groups = margin_copies(xt.n_docs(), width, runs.len());
+        let margin_runs: Vec<Vec<Run>> = (0..groups)
+            .map(|g| {
+                let (lo, hi) = (g * runs.len() / groups, (g + 1) * runs.len() / groups);
+                runs[lo..hi].concat()
+            })
+            .collect();
+        let copies = if groups > 1 { groups } else { 0 };
+        WidePasses {
+            xt,
+            blocks,
+            runs,
+            margin_runs,
+            partial: vec![Vec::new(); copies],
+        }
+    }
+
+    /// `z = X W + b` for `width` columns: `w` term-major (`width` per term), `z` n × width.
+    pub(super) fn margins(&mut self, w: &[f64], b: &[f64], width: usize, z: &mut [f64]) {
+        let len = self.xt.n_docs() * width;
+        for p in &mut self.partial {
+            p.resize(len, 0.0);
+        }
+        margins_into(
+            self.xt,
+            &self.margin_runs,
+            w,
+            b,
+            width,
+            &mut self.partial,
+            z,
+        );
+    }
+
+    /// `out = Xᵀ R` for `width` columns of residuals (n × width, already divided by the norms);
+    /// `out` term-major.
+    pub(super) fn transpose(&self, resid: &[f64], width: usize, out: &mut [f64]) {
+        let xt = self.xt;
+        let mut parts = Vec::with_capacity(self.blocks.len());
+        let mut rest = out;
+        for (&(lo, hi), runs) in self.blocks.iter().zip(&self.runs) {
+            let (part, tail) = std::mem::take(&mut rest).split_at_mut((hi - lo) * width);
+            rest = tail;
+            parts.push((lo, runs, part));
+        }
+        parts.into_par_iter().for_each(|(lo, runs, out)| {
+            for run in runs {
+                let out = &mut out[(run.start - lo) * width..(run.end - lo) * width];
+                macro_rules! lanes {
+                    ($($k:literal)*) => {
+                        match width {
+                            $($k => pass_run(&mut GatherLanes::<$k, I> { xt, resid, out }, run),)*
+                            _ => unreachable!("at most 8 columns"),
+                        }
+                    };
+                }
+                lanes!(1 2 3 4 5 6 7 8);
+            }
+        });
+    }
+}
+
+/// [`Gather`] for side-by-side binary problems: where a term has entries other than ones, each
+/// column is summed in [`gather_term_1`]'s order (four interleaved partial sums of each kind),
+/// so a column is the one-problem pass's, bit for bit.
+struct GatherLanes<'a, const K: usize, I> {
+    xt: &'a TermLists<I>,
+    resid: &'a [f64],
+    out: &'a mut [f64],
+}
+
+impl<const K: usize, I: DocIndex> RunPass for GatherLanes<'_, K, I> {
+    #[inline(always)]
+    fn fixed<const W: usize>(&mut self, run: &Run) {
+        Gather::<K, I> {
+            xt: self.xt,
+            resid: self.resid,
+            out: &mut *self.out,
+        }
+        .fixed::<W>(run)
+    }
+
+    fn general(&mut self, run: &Run) {
+        let (xt, resid) = (self.xt, self.resid);
+        for (r, g) in self.out.chunks_mut(K).enumerate() {
+            let j = run.start + r;
+            let (ones, docs, vals) = xt.term(j);
+            let row = |i: I| -> &[f64; K] {
+                (&resid[i.index() * K..(i.index() + 1) * K])
+                    .try_into()
+                    .expect("K residuals")
+            };
+            let oc = ones.chunks_exact(4);
+            let mut tail: [f64; K] =
+                std::array::from_fn(|c| oc.remainder().iter().map(|&i| row(i)[c]).sum());
+            let mut acc = [[0.0f64; K]; 4];
+            for i in oc {
+                for lane in 0..4 {
+                    let r = row(i[lane]);
+                    for c in 0..K {
+                        acc[lane][c] += r[c];
+                    }
+                }
+            }
+            let (dc, vc) = (docs.chunks_exact(4), vals.chunks_exact(4));
+            for (&i, &v) in dc.remainder().iter().zip(vc.remainder()) {
+                let r = row(i);
+                for c in 0..K {
+                    tail[c] += v as f64 * r[c];
+                }
+            }
+            let mut vacc = [[0.0f64; K]; 4];
+            for (i, v) in dc.zip(vc) {
+                for lane in 0..4 {
+                    let r = row(i[lane]);
+                    for c in 0..K {
+                        vacc[lane][c] += v[lane] as f64 * r[c];
+                    }
+                }
+            }
+            let scale = xt.term_scale()[j];
+            for c in 0..K {
+                let sum = ((acc[0][c] + acc[1][c]) + (acc[2][c] + acc[3][c]))
+                    + ((vacc[0][c] + vacc[1][c]) + (vacc[2][c] + vacc[3][c]))
+                    + tail[c];
+                g[c] = sum * scale;
+            }
+        }
     }
 }

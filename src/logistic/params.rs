@@ -13,6 +13,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::fitted::{sigmoid, softmax, LogisticModel, ModelKind};
+use super::lanes::{lanes_for, lbfgs_lanes, LaneSpec};
 use super::lbfgs::{lbfgs, Precond, M};
 use super::linfa_adapter;
 use super::objective::{margin_copies, Label, Objective, Problem, TERM_BLOCKS};
@@ -420,24 +421,28 @@ impl LogisticParams {
         let mut bias = vec![0.0; k];
         let mut reports = Vec::with_capacity(k);
         let mut oof = held_out.map(|_| vec![0.0; n * k]);
-        // Labels are fitted as many at a time as there are threads, each fit's own passes being
-        // parallel too: small problems leave threads idle between passes. Every fit is
-        // deterministic, so the model does not depend on the thread count; at most one group's
-        // fits are held before they are copied into the model.
-        let per_group = rayon::current_num_threads().max(1);
-        for (g, group) in columns.chunks(per_group).enumerate() {
-            let fits: Vec<Result<BinaryFit>> = group
-                .par_iter()
-                .map(|(yb, sw, name)| {
-                    // Fold f's refit: this label's balance over the other folds' rows.
-                    let fold_weights =
-                        |f: usize, folds: &[usize]| self.fold_weights(yb, 2, folds, f);
-                    let held = held_out.map(|h| (h, &fold_weights as &FoldWeights));
-                    self.fit_binary(&layout, yb, sw, name, held)
-                })
-                .collect();
+        // Labels are fitted in groups: with L-BFGS, side by side (one data pass per iteration for
+        // the whole group: see `lanes`), the groups as even as the lane limit allows; with linfa,
+        // as many at a time as there are threads. Every fit is deterministic and independent of
+        // its group's other labels, so the model does not depend on the thread count; at most
+        // one group's fits are held before they are copied into the model.
+        let per_group = match &layout {
+            Layout::Terms(xt) => lanes_for(n, xt.n_terms()),
+            Layout::Rows(_) => rayon::current_num_threads().max(1),
+        };
+        let n_groups = k.div_ceil(per_group);
+        for g in 0..n_groups {
+            let first = g * k / n_groups;
+            let group = &columns[first..(g + 1) * k / n_groups];
+            let fits: Vec<Result<BinaryFit>> = match &layout {
+                Layout::Terms(xt) => self.fit_lanes(xt, group, held_out),
+                Layout::Rows(_) => group
+                    .par_iter()
+                    .map(|(yb, sw, name)| self.fit_binary(&layout, yb, sw, name, None))
+                    .collect(),
+            };
             for (i, fit) in fits.into_iter().enumerate() {
-                let label = g * per_group + i;
+                let label = first + i;
                 let yb = &columns[label].0;
                 let (w, b, r, margins) = fit?;
                 for (j, wj) in w.into_iter().enumerate() {
@@ -496,6 +501,38 @@ impl LogisticParams {
                 }
             })
             .collect()
+    }
+
+    /// One group of one-vs-rest labels (at most [`LANES`](super::lanes::LANES)) fitted side by
+    /// side with L-BFGS; with `held_out`, each label's folds then refit from its fit (the refits
+    /// one label at a time, labels in parallel).
+    fn fit_lanes(
+        &self,
+        xt: &TermMatrix,
+        group: &[(Vec<bool>, Vec<f64>, String)],
+        held_out: Option<&HeldOut>,
+    ) -> Vec<Result<BinaryFit>> {
+        with_lists!(xt, x => {
+            let specs: Vec<LaneSpec> = group
+                .iter()
+                .map(|(y, sw, name)| LaneSpec { y, sw, name })
+                .collect();
+            let fitted = lbfgs_lanes(x, &specs, self);
+            fitted
+                .into_par_iter()
+                .zip(group)
+                .map(|((theta, report), (yb, _, name))| {
+                    let oof = held_out.map(|h| {
+                        let fold_weights = |f: usize| self.fold_weights(yb, 2, h.folds, f);
+                        let weights = |f: usize, _: &[usize]| fold_weights(f);
+                        refit_folds(x, yb, &theta, 1, self, name, h, &weights)
+                    });
+                    let mut theta = in_term_order(x.order(), &theta, 1);
+                    let b = theta.pop().expect("bias is the last parameter");
+                    Ok((theta, b, report, oof))
+                })
+                .collect()
+        })
     }
 
     /// One binary logistic regression: returns (w, b, report) and with `held_out` every row's

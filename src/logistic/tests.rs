@@ -530,3 +530,79 @@ fn the_solver_posts_its_progress_where_asked() {
     assert_eq!(Progress::default().latest(), None);
     assert_eq!(Progress::default(), progress);
 }
+
+#[test]
+fn labels_fitted_side_by_side_are_each_labels_own_fit_bit_for_bit() {
+    // Terms of every shape (runs of 1–4 ones, longer terms, terms with other values), and labels
+    // of different balance and difficulty, so they converge after different iterations: each
+    // label's weights, objective and iterations must be those of its fit alone, whichever labels
+    // run beside it (groups of 1 to LANES).
+    let (n, d) = (300, 60);
+    let rows: Vec<SparseRow> = (0..n)
+        .map(|i| {
+            let mut row = SparseRow::default();
+            for j in 0..d {
+                let every = [60, 60, 100, 150, 7, 3][j % 6];
+                if i % every == j % every || (i * 7 + j * 3) % 13 == 0 {
+                    row.indices.push(j as u32);
+                    row.values.push(if j % 5 == 0 {
+                        1.0 + (i % 4) as f64
+                    } else {
+                        1.0
+                    });
+                }
+            }
+            row
+        })
+        .collect();
+    let x = CsrMatrix::from_rows(rows, d);
+    let TermMatrix::Narrow(xt) = TermMatrix::new(FactoredMatrix::from_csr(&x)).unwrap() else {
+        panic!("300 documents take 16-bit indices")
+    };
+    let labels = 11;
+    let ys: Vec<Vec<bool>> = (0..labels)
+        .map(|l| {
+            (0..n)
+                .map(|i| (i * (l + 3) + i / 7) % (l + 2) == 0)
+                .collect()
+        })
+        .collect();
+    let sws: Vec<Vec<f64>> = (0..labels)
+        .map(|l| (0..n).map(|i| 1.0 + ((i + l) % 3) as f64 * 0.5).collect())
+        .collect();
+    let names: Vec<String> = (0..labels).map(|l| format!("label {l}")).collect();
+    let params = LogisticParams {
+        c: 10.0,
+        tol: 1e-6,
+        ..LogisticParams::default()
+    };
+    let alone: Vec<(Vec<f64>, SolverReport)> = (0..labels)
+        .map(|l| {
+            let problem = Problem::new(&xt, &ys[l], &sws[l], 1, params.c);
+            super::lbfgs::lbfgs(&problem, vec![0.0; d + 1], &params, &names[l])
+        })
+        .collect();
+    let iterations: Vec<usize> = alone.iter().map(|(_, r)| r.iterations).collect();
+    assert!(
+        iterations.iter().min() < iterations.iter().max(),
+        "the labels should stop at different iterations: {iterations:?}"
+    );
+    for width in [1, 3, super::lanes::LANES] {
+        for first in (0..labels).step_by(width) {
+            let group: Vec<usize> = (first..(first + width).min(labels)).collect();
+            let specs: Vec<super::lanes::LaneSpec> = group
+                .iter()
+                .map(|&l| super::lanes::LaneSpec {
+                    y: &ys[l],
+                    sw: &sws[l],
+                    name: &names[l],
+                })
+                .collect();
+            let fits = super::lanes::lbfgs_lanes(&xt, &specs, &params);
+            for (&l, (theta, report)) in group.iter().zip(fits) {
+                assert_eq!(theta, alone[l].0, "label {l} beside {group:?}");
+                assert_eq!(report, alone[l].1, "label {l} beside {group:?}");
+            }
+        }
+    }
+}
