@@ -24,15 +24,18 @@ pub(super) const LANES: usize = 8;
 
 /// The labels a group fits side by side: at most [`LANES`], and fewer when their L-BFGS state
 /// (parameters, gradient and direction in f64, the history in f32, two margin vectors) would
-/// pass `LANE_BYTES` together; at least one. Depends on the data's shape only.
+/// pass `LANE_BYTES` together; at least one. Depends on the data's shape only (and the fits do
+/// not depend on it at all).
 pub(super) fn lanes_for(n_docs: usize, n_terms: usize) -> usize {
     let dim = n_terms as u64 + 1;
     let per_lane = dim * (3 * 8 + 2 * super::lbfgs::M as u64 * 4) + 2 * n_docs as u64 * 8;
     (LANE_BYTES / per_lane.max(1)).clamp(1, LANES as u64) as usize
 }
 
-/// Memory the side-by-side labels' solver state may take.
-const LANE_BYTES: u64 = 1 << 30;
+/// Memory the side-by-side labels' solver state may take: about a last-level cache. Every
+/// iteration streams each label's history; past the cache, more labels side by side save data
+/// passes but wait on memory instead (BENCHMARKS.md, "Multi-label training speed").
+const LANE_BYTES: u64 = 32 << 20;
 
 /// One label of the group: its problem (k = 1, used for its line search, residuals and
 /// preconditioner; the data passes are the group's) and its L-BFGS state.

@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::fitted::{log1pexp, sigmoid};
+use super::fitted::log1pexp;
 use super::lbfgs::{lane_sums, Precond, VEC_BLOCK};
 use super::term_matrix::{DocIndex, Run, TermLists};
 
@@ -35,6 +35,11 @@ pub(super) const ROW_BLOCK: usize = 1024;
 pub(super) trait Label: Copy + Sync {
     /// The loss of one example with margins `z`, and its derivative in `z` written to `dz`.
     fn loss(self, z: &[f64], dz: &mut [f64]) -> f64;
+    /// The loss alone (the line search's), the same bits as [`Label::loss`]'s; `scratch` is as
+    /// long as `z`.
+    fn value(self, z: &[f64], scratch: &mut [f64]) -> f64 {
+        self.loss(z, scratch)
+    }
 }
 
 impl Label for usize {
@@ -52,9 +57,23 @@ impl Label for usize {
 }
 
 impl Label for bool {
+    /// `σ(z) − y` and `ln(1 + eᶻ) − y z` from one exponential `e = e^−|z|`: σ(z) = 1 / (1 + e)
+    /// for z ≥ 0, e / (1 + e) below; ln(1 + eᶻ) = max(z, 0) + ln(1 + e) (as [`sigmoid`](super::fitted::sigmoid) and
+    /// [`log1pexp`] compute them, so the same bits).
     fn loss(self, z: &[f64], dz: &mut [f64]) -> f64 {
         let (z, y) = (z[0], if self { 1.0 } else { 0.0 });
-        dz[0] = sigmoid(z) - y;
+        let e = (-z.abs()).exp();
+        dz[0] = if z >= 0.0 {
+            1.0 / (1.0 + e)
+        } else {
+            e / (1.0 + e)
+        } - y;
+        let l = if z > 0.0 { z + e.ln_1p() } else { e.ln_1p() };
+        l - y * z
+    }
+
+    fn value(self, z: &[f64], _: &mut [f64]) -> f64 {
+        let (z, y) = (z[0], if self { 1.0 } else { 0.0 });
         log1pexp(z) - y * z
     }
 }
@@ -159,7 +178,7 @@ impl<Y: Label, I: DocIndex> Objective for Problem<'_, Y, I> {
                     zt.iter_mut()
                         .zip(z.iter().zip(zd))
                         .for_each(|(t, (z, d))| *t = z + a * d);
-                    f += self.sw[i] * self.y[i].loss(&zt, &mut dz);
+                    f += self.sw[i] * self.y[i].value(&zt, &mut dz);
                 }
                 f
             })
