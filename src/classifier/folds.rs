@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::params::{ClassifierParams, LabelMode};
+use super::params::{ClassifierParams, LabelMode, WarmStart};
 use super::pipeline::Classifier;
 use crate::error::{Error, Result};
 use crate::eval::{self, CvSummary, Report};
@@ -64,6 +64,7 @@ impl ClassifierParams {
             &folds,
             k,
             FoldPurpose::CrossValidation,
+            None,
             |clf, held| {
                 let texts: Vec<&str> = held.iter().map(|&i| docs[i].text.as_str()).collect();
                 let predicted = clf.predict_labels(&texts);
@@ -105,6 +106,7 @@ pub(super) fn out_of_fold<T: Send>(
     folds: &[usize],
     k: usize,
     purpose: FoldPurpose,
+    start: Option<&WarmStart>,
     held_out: impl Fn(&Classifier, &[usize]) -> Result<T> + Sync,
 ) -> Result<Vec<T>> {
     (0..k)
@@ -113,24 +115,25 @@ pub(super) fn out_of_fold<T: Send>(
             let (train, held): (Vec<usize>, Vec<usize>) =
                 (0..docs.len()).partition(|&i| folds[i] != f);
             let train_docs: Vec<&Document> = train.iter().map(|&i| docs[i]).collect();
-            let (clf, _) = params
-                .fit_refs(&train_docs, None)
-                .map_err(|e| Error::FoldFailed {
-                    purpose: match purpose {
-                        FoldPurpose::CrossValidation => "cross-validation",
-                        FoldPurpose::ThresholdTuning => "tuning thresholds",
-                    },
-                    fold: f + 1,
-                    k,
-                    n_train: train_docs.len(),
-                    hint: match purpose {
-                        FoldPurpose::CrossValidation => "",
-                        FoldPurpose::ThresholdTuning => {
-                            " (use fewer threshold folds or fixed thresholds)"
-                        }
-                    },
-                    source: Box::new(e),
-                })?;
+            let (clf, _) =
+                params
+                    .fit_refs(&train_docs, None, start)
+                    .map_err(|e| Error::FoldFailed {
+                        purpose: match purpose {
+                            FoldPurpose::CrossValidation => "cross-validation",
+                            FoldPurpose::ThresholdTuning => "tuning thresholds",
+                        },
+                        fold: f + 1,
+                        k,
+                        n_train: train_docs.len(),
+                        hint: match purpose {
+                            FoldPurpose::CrossValidation => "",
+                            FoldPurpose::ThresholdTuning => {
+                                " (use fewer threshold folds or fixed thresholds)"
+                            }
+                        },
+                        source: Box::new(e),
+                    })?;
             held_out(&clf, &held)
         })
         .collect()

@@ -8,8 +8,8 @@ use super::pipeline::{Classifier, StageTimes, TrainingSummary};
 use super::rates::PrevalenceRates;
 use crate::error::{Error, Result};
 use crate::eval;
-use crate::features::TfidfParams;
-use crate::logistic::{ClassWeight, HeldOut, LogisticParams, ModelKind, Solver};
+use crate::features::{TfidfParams, TfidfVectorizer};
+use crate::logistic::{ClassWeight, HeldOut, LogisticModel, LogisticParams, ModelKind, Solver};
 use crate::Document;
 
 /// Single-label or multi-label training.
@@ -226,7 +226,7 @@ impl ClassifierParams {
     /// Train on labelled documents. Every document must carry at least one label.
     pub fn fit(&self, docs: &[Document]) -> Result<(Classifier, StageTimes)> {
         let refs: Vec<&Document> = docs.iter().collect();
-        self.fit_refs(&refs, None)
+        self.fit_refs(&refs, None, None)
     }
 
     /// As [`ClassifierParams::fit`], but the texts are freed as soon as they are vectorized, so
@@ -244,14 +244,18 @@ impl ClassifierParams {
             .map(|d| std::mem::take(&mut d.text))
             .collect();
         let refs: Vec<&Document> = docs.iter().collect();
-        self.fit_refs(&refs, Some(texts))
+        self.fit_refs(&refs, Some(texts), None)
     }
 
     /// `texts`, when given, replaces the documents' own texts (which are then empty).
+    ///
+    /// `start`: a one-vs-rest fit whose weights this one starts from (mapped term by term and
+    /// label by label: [`WarmStart::onto`]); out-of-fold refits use their full fit's.
     pub(super) fn fit_refs(
         &self,
         docs: &[&Document],
         texts: Option<Vec<String>>,
+        start: Option<&WarmStart>,
     ) -> Result<(Classifier, StageTimes)> {
         let mut times = StageTimes::default();
         self.validate()?;
@@ -298,26 +302,12 @@ impl ClassifierParams {
             .iter()
             .map(|d| d.labels.iter().map(|l| index[l.as_str()]).collect())
             .collect();
-        // One-vs-rest thresholds from out-of-fold evidence: whole-pipeline folds, whose
-        // probabilities then also give the error rates (so the fit below refits no folds).
-        let evidence = match (kind, self.threshold_mode) {
-            (ModelKind::OneVsRest, ThresholdMode::Tuned | ThresholdMode::Evidence) => {
-                let t = std::time::Instant::now();
-                logistic.progress.post(|| {
-                    format!(
-                        "thresholds: {}-fold out-of-fold probabilities",
-                        self.threshold_folds
-                    )
-                });
-                let e = self.tune_thresholds(docs, &labels)?;
-                times.tune_s = t.elapsed().as_secs_f64();
-                Some(e)
-            }
-            _ => None,
-        };
+        let tuning_wanted =
+            kind == ModelKind::OneVsRest && self.threshold_mode != ThresholdMode::Fixed;
         let rates_wanted = self.rates_skipped(docs).is_none();
-        // Out-of-fold rates need the L-BFGS refits and at least one document per fold.
-        let rate_folds = if rates_wanted && evidence.is_none() {
+        // Out-of-fold rates need the L-BFGS refits and at least one document per fold. With
+        // thresholds from out-of-fold evidence, that evidence gives the rates instead.
+        let rate_folds = if rates_wanted && !tuning_wanted {
             let names: Vec<Vec<String>> = docs.iter().map(|d| d.labels.clone()).collect();
             Some(eval::stratified_folds(
                 &names,
@@ -335,14 +325,41 @@ impl ClassifierParams {
             k: self.rate_folds,
             min_rows: self.tfidf.min_df.documents(n_fold_train),
         });
-        let (model, reports, refit_oof) = match kind {
-            ModelKind::Multinomial => {
+        let (model, reports, refit_oof) = match (kind, start) {
+            (ModelKind::Multinomial, _) => {
                 let y: Vec<usize> = truth.iter().map(|t| t[0]).collect();
                 logistic.fit_multiclass_held_out(x, &y, labels.len(), held.as_ref())?
             }
-            ModelKind::OneVsRest => {
+            (ModelKind::OneVsRest, Some(start)) if held.is_none() => {
+                let from = start.onto(&vectorizer, &labels);
+                let (model, reports) = logistic.fit_one_vs_rest_warm(x, &truth, &labels, &from)?;
+                (model, reports, None)
+            }
+            (ModelKind::OneVsRest, _) => {
                 logistic.fit_one_vs_rest_held_out(x, &truth, &labels, held.as_ref())?
             }
+        };
+        // One-vs-rest thresholds from out-of-fold evidence: whole-pipeline folds, each started
+        // from this fit, whose probabilities then also give the error rates (so the fit above
+        // refit no folds).
+        let evidence = if tuning_wanted {
+            let t = std::time::Instant::now();
+            logistic.progress.post(|| {
+                format!(
+                    "thresholds: {}-fold out-of-fold probabilities",
+                    self.threshold_folds
+                )
+            });
+            let start = WarmStart {
+                vectorizer: &vectorizer,
+                model: &model,
+                labels: &labels,
+            };
+            let e = self.tune_thresholds(docs, &labels, Some(&start))?;
+            times.tune_s = t.elapsed().as_secs_f64();
+            Some(e)
+        } else {
+            None
         };
         times.fit_s = t1.elapsed().as_secs_f64() - times.tune_s;
 
@@ -400,5 +417,51 @@ impl ClassifierParams {
         }
         times.rates_s = t3.elapsed().as_secs_f64();
         Ok((clf, times))
+    }
+}
+
+/// A fitted one-vs-rest pipeline that another fit starts from (the out-of-fold refits start
+/// from the full fit): its vocabulary with idf, its weights and its labels.
+pub(super) struct WarmStart<'a> {
+    pub(super) vectorizer: &'a TfidfVectorizer,
+    pub(super) model: &'a LogisticModel,
+    pub(super) labels: &'a [String],
+}
+
+impl WarmStart<'_> {
+    /// The start of a fit over `vectorizer`'s terms and `labels`: a term the start knows takes
+    /// its weights scaled by `idf_start / idf` (so the term adds the same to a margin as in the
+    /// start, before the document's norm); a label the start knows takes its bias; anything else
+    /// starts at 0. Only the path to the optimum depends on it: the objective is strictly convex.
+    pub(super) fn onto(&self, vectorizer: &TfidfVectorizer, labels: &[String]) -> LogisticModel {
+        let (k, ks) = (labels.len(), self.model.n_labels);
+        let columns: Vec<Option<usize>> = labels
+            .iter()
+            .map(|l| self.labels.iter().position(|m| m == l))
+            .collect();
+        let (idf, idf_start) = (vectorizer.idf(), self.vectorizer.idf());
+        let mut weights = vec![0.0; vectorizer.n_features() * k];
+        for (j, term) in vectorizer.vocabulary().iter().enumerate() {
+            let Some(js) = self.vectorizer.term_id(term).map(|t| t as usize) else {
+                continue;
+            };
+            let scale = idf_start[js] / idf[j];
+            for (l, c) in columns.iter().enumerate() {
+                if let Some(c) = c {
+                    weights[j * k + l] = self.model.weights[js * ks + c] * scale;
+                }
+            }
+        }
+        let bias = columns
+            .iter()
+            .map(|c| c.map_or(0.0, |c| self.model.bias[c]))
+            .collect();
+        LogisticModel {
+            kind: ModelKind::OneVsRest,
+            n_features: vectorizer.n_features(),
+            n_labels: k,
+            weights,
+            bias,
+        }
     }
 }

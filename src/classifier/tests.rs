@@ -528,3 +528,42 @@ fn multi_label_rates_come_from_the_threshold_folds() {
     assert!(clf.summary.threshold_tuning.is_none());
     assert_eq!(clf.summary.rates.as_ref().unwrap().folds, 5);
 }
+
+#[test]
+fn a_warm_start_maps_weights_by_term_and_label() {
+    use super::params::WarmStart;
+    use crate::features::TfidfVectorizer;
+    use crate::logistic::LogisticModel;
+    let vocab = |terms: &[&str]| terms.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+    let from = TfidfVectorizer::from_parts(
+        TfidfParams::default(),
+        vocab(&["a", "b", "c"]),
+        vec![1.0, 2.0, 4.0],
+    )
+    .unwrap();
+    // Weights of (term, label): 10 × term + label, labels x and y.
+    let model = LogisticModel {
+        kind: ModelKind::OneVsRest,
+        n_features: 3,
+        n_labels: 2,
+        weights: vec![0.0, 1.0, 10.0, 11.0, 20.0, 21.0],
+        bias: vec![-1.0, -2.0],
+    };
+    let from_labels = vec!["x".to_string(), "y".to_string()];
+    let start = WarmStart {
+        vectorizer: &from,
+        model: &model,
+        labels: &from_labels,
+    };
+    let to = TfidfVectorizer::from_parts(
+        TfidfParams::default(),
+        vocab(&["c", "d", "a"]),
+        vec![2.0, 1.0, 1.0],
+    )
+    .unwrap();
+    let m = start.onto(&to, &["y".to_string(), "z".to_string()]);
+    assert_eq!((m.n_features, m.n_labels), (3, 2));
+    // c: y's weight 21 × idf 4 / 2; d: unknown; a: y's 1 × 1 / 1; label z unknown.
+    assert_eq!(m.weights, vec![42.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+    assert_eq!(m.bias, vec![-2.0, 0.0]);
+}

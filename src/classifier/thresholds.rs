@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::folds::{out_of_fold, FoldPurpose};
-use super::params::{ClassifierParams, LabelMode, ThresholdMode};
+use super::params::{ClassifierParams, LabelMode, ThresholdMode, WarmStart};
 use super::pipeline::argmax;
 use crate::error::{Error, Result};
 use crate::eval;
@@ -126,6 +126,7 @@ impl ClassifierParams {
         &self,
         docs: &[&Document],
         labels: &[String],
+        start: Option<&WarmStart>,
     ) -> Result<(ThresholdTuning, Option<Vec<Vec<f64>>>)> {
         let k = self.threshold_folds;
         let truth: Vec<Vec<String>> = docs.iter().map(|d| d.labels.clone()).collect();
@@ -160,7 +161,7 @@ impl ClassifierParams {
             ..self.clone()
         };
         let purpose = FoldPurpose::ThresholdTuning;
-        let per_fold = out_of_fold(&inner, docs, &folds, k, purpose, |clf, held| {
+        let per_fold = out_of_fold(&inner, docs, &folds, k, purpose, start, |clf, held| {
             // A label missing from this training fold cannot be predicted: probability 0.
             let columns: Vec<Option<usize>> = labels
                 .iter()

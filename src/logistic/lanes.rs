@@ -62,18 +62,20 @@ struct Lane<'a, I> {
     slot: Option<usize>,
 }
 
-/// A label to fit: its targets, sample weights and name.
+/// A label to fit: its targets, sample weights, name, and where its L-BFGS starts (w by stored
+/// position, then b; `None`: zero).
 pub(super) struct LaneSpec<'a> {
     pub(super) y: &'a [bool],
     pub(super) sw: &'a [f64],
     pub(super) name: &'a str,
+    pub(super) start: Option<Vec<f64>>,
 }
 
-/// Fit every label of `specs` (at most [`LANES`]) from zero: its parameters (w by stored
-/// position, then b) and report, in order.
+/// Fit every label of `specs` (at most [`LANES`]): its parameters (w by stored position, then
+/// b) and report, in order.
 pub(super) fn lbfgs_lanes<I: DocIndex>(
     xt: &TermLists<I>,
-    specs: &[LaneSpec],
+    specs: &[LaneSpec<'_>],
     params: &LogisticParams,
 ) -> Vec<(Vec<f64>, SolverReport)> {
     const FTOL: f64 = 64.0 * f64::EPSILON;
@@ -91,7 +93,13 @@ pub(super) fn lbfgs_lanes<I: DocIndex>(
             Lane {
                 problem,
                 name: s.name,
-                theta: vec![0.0; dim],
+                theta: match &s.start {
+                    Some(start) => {
+                        assert_eq!(start.len(), dim, "a start has the problem's dimension");
+                        start.clone()
+                    }
+                    None => vec![0.0; dim],
+                },
                 grad: vec![0.0; dim],
                 dir: vec![0.0; dim],
                 z: vec![0.0; n],
@@ -111,7 +119,7 @@ pub(super) fn lbfgs_lanes<I: DocIndex>(
         .collect();
     let all: Vec<usize> = (0..lanes.len()).collect();
     let mut buf = Buffers::default();
-    // The start: margins and gradient at θ = 0.
+    // The start: margins and gradient at the starting θ.
     buf.margins(&mut passes, &mut lanes, &all, |l| &l.theta, |l| &mut l.z);
     buf.gradient(&passes, &mut lanes, &all, true);
     lanes.par_iter_mut().for_each(|l| {

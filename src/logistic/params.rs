@@ -384,6 +384,33 @@ impl LogisticParams {
         labels: &[String],
         held_out: Option<&HeldOut>,
     ) -> Result<(LogisticModel, Vec<SolverReport>, Option<Vec<f64>>)> {
+        self.fit_one_vs_rest_from(x, y, labels, held_out, None)
+    }
+
+    /// [`LogisticParams::fit_one_vs_rest`] with L-BFGS started from `start`'s weights and biases
+    /// instead of zero: a one-vs-rest model of the same features and labels (for instance the
+    /// model of more documents, its terms mapped onto these columns). The optimum is the same
+    /// (the objective is strictly convex); the start only changes how far the solver has to go.
+    /// The linfa solver starts from zero.
+    pub fn fit_one_vs_rest_warm(
+        &self,
+        x: impl Into<FactoredMatrix>,
+        y: &[Vec<usize>],
+        labels: &[String],
+        start: &LogisticModel,
+    ) -> Result<(LogisticModel, Vec<SolverReport>)> {
+        let (model, reports, _) = self.fit_one_vs_rest_from(x, y, labels, None, Some(start))?;
+        Ok((model, reports))
+    }
+
+    fn fit_one_vs_rest_from(
+        &self,
+        x: impl Into<FactoredMatrix>,
+        y: &[Vec<usize>],
+        labels: &[String],
+        held_out: Option<&HeldOut>,
+        start: Option<&LogisticModel>,
+    ) -> Result<(LogisticModel, Vec<SolverReport>, Option<Vec<f64>>)> {
         self.validate()?;
         if let Some(h) = held_out {
             h.check(y.len())?;
@@ -416,6 +443,15 @@ impl LogisticParams {
             columns.push((yb, sw, name.clone()));
         }
         let n_cols = x.n_cols();
+        if let Some(m) = start {
+            if m.kind != ModelKind::OneVsRest || m.n_features != n_cols || m.n_labels != k {
+                return Err(Error::TargetMismatch {
+                    what: "start model",
+                    found: m.n_features,
+                    expected: format!("a one-vs-rest model of {n_cols} features and {k} labels"),
+                });
+            }
+        }
         let layout = Layout::new(x, self.solver)?;
         let mut weights = vec![0.0; n_cols * k];
         let mut bias = vec![0.0; k];
@@ -435,7 +471,7 @@ impl LogisticParams {
             let first = g * k / n_groups;
             let group = &columns[first..(g + 1) * k / n_groups];
             let fits: Vec<Result<BinaryFit>> = match &layout {
-                Layout::Terms(xt) => self.fit_lanes(xt, group, held_out),
+                Layout::Terms(xt) => self.fit_lanes(xt, group, first, held_out, start),
                 Layout::Rows(_) => group
                     .par_iter()
                     .map(|(yb, sw, name)| self.fit_binary(&layout, yb, sw, name, None))
@@ -503,19 +539,35 @@ impl LogisticParams {
             .collect()
     }
 
-    /// One group of one-vs-rest labels (at most [`LANES`](super::lanes::LANES)) fitted side by
-    /// side with L-BFGS; with `held_out`, each label's folds then refit from its fit (the refits
-    /// one label at a time, labels in parallel).
+    /// One group of one-vs-rest labels (at most [`LANES`](super::lanes::LANES); `first` is the
+    /// first one's index) fitted side by side with L-BFGS, from zero or from `start`; with
+    /// `held_out`, each label's folds then refit from its fit (the refits one label at a time,
+    /// labels in parallel).
     fn fit_lanes(
         &self,
         xt: &TermMatrix,
         group: &[(Vec<bool>, Vec<f64>, String)],
+        first: usize,
         held_out: Option<&HeldOut>,
+        start: Option<&LogisticModel>,
     ) -> Vec<Result<BinaryFit>> {
         with_lists!(xt, x => {
             let specs: Vec<LaneSpec> = group
                 .iter()
-                .map(|(y, sw, name)| LaneSpec { y, sw, name })
+                .enumerate()
+                .map(|(i, (y, sw, name))| LaneSpec {
+                    y,
+                    sw,
+                    name,
+                    start: start.map(|m| {
+                        // Stored position p holds term order[p]; the bias goes last.
+                        let (k, label) = (m.n_labels, first + i);
+                        let mut theta: Vec<f64> =
+                            x.order().iter().map(|&j| m.weights[j as usize * k + label]).collect();
+                        theta.push(m.bias[label]);
+                        theta
+                    }),
+                })
                 .collect();
             let fitted = lbfgs_lanes(x, &specs, self);
             fitted

@@ -596,6 +596,7 @@ fn labels_fitted_side_by_side_are_each_labels_own_fit_bit_for_bit() {
                     y: &ys[l],
                     sw: &sws[l],
                     name: &names[l],
+                    start: None,
                 })
                 .collect();
             let fits = super::lanes::lbfgs_lanes(&xt, &specs, &params);
@@ -605,4 +606,45 @@ fn labels_fitted_side_by_side_are_each_labels_own_fit_bit_for_bit() {
             }
         }
     }
+}
+
+#[test]
+fn a_warm_start_reaches_the_same_one_vs_rest_optimum_in_fewer_iterations() {
+    let (x, y) = toy(240, 3);
+    let labels: Vec<String> = (0..3).map(|l| format!("l{l}")).collect();
+    // Two labels per document: its class and the next one.
+    let sets: Vec<Vec<usize>> = y.iter().map(|&c| vec![c, (c + 1) % 3]).collect();
+    let params = LogisticParams {
+        tol: 1e-10,
+        ..Default::default()
+    };
+    let (cold, cold_reports) = params.fit_one_vs_rest(x.clone(), &sets, &labels).unwrap();
+    // From the optimum of 200 of the documents, as an out-of-fold refit starts the other way.
+    let (x200, _) = toy(200, 3);
+    let (part, _) = params.fit_one_vs_rest(x200, &sets[..200], &labels).unwrap();
+    let (warm, warm_reports) = params
+        .fit_one_vs_rest_warm(x.clone(), &sets, &labels, &part)
+        .unwrap();
+    for (a, b) in cold.weights.iter().zip(&warm.weights) {
+        assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+    }
+    let its = |r: &[SolverReport]| r.iter().map(|r| r.iterations).sum::<usize>();
+    assert!(
+        its(&warm_reports) < its(&cold_reports),
+        "{} vs {}",
+        its(&warm_reports),
+        its(&cold_reports)
+    );
+    // A start of another shape is refused.
+    let other = LogisticModel {
+        n_labels: 2,
+        weights: part.weights[..2 * part.n_features].to_vec(),
+        bias: part.bias[..2].to_vec(),
+        ..part.clone()
+    };
+    let err = params
+        .fit_one_vs_rest_warm(x, &sets, &labels, &other)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("start model"), "{err}");
 }
