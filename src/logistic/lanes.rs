@@ -27,9 +27,27 @@ pub(super) const LANES: usize = 8;
 /// pass `LANE_BYTES` together; at least one. Depends on the data's shape only (and the fits do
 /// not depend on it at all).
 pub(super) fn lanes_for(n_docs: usize, n_terms: usize) -> usize {
+    (LANE_BYTES / lane_bytes(n_docs, n_terms).max(1)).clamp(1, LANES as u64) as usize
+}
+
+/// How many groups of `per_group` side-by-side labels to fit at once (at most `threads`): as
+/// many as keep their solver states within `LANE_BYTES` together. Small problems' passes are
+/// too short to share out between threads, so their groups run in parallel instead; a large
+/// problem's groups run one after the other, each pass parallel.
+pub(super) fn groups_at_once(
+    n_docs: usize,
+    n_terms: usize,
+    per_group: usize,
+    threads: usize,
+) -> usize {
+    let group = lane_bytes(n_docs, n_terms) * per_group.max(1) as u64;
+    (LANE_BYTES / group.max(1)).clamp(1, threads.max(1) as u64) as usize
+}
+
+/// The solver state of one side-by-side label.
+fn lane_bytes(n_docs: usize, n_terms: usize) -> u64 {
     let dim = n_terms as u64 + 1;
-    let per_lane = dim * (3 * 8 + 2 * super::lbfgs::M as u64 * 4) + 2 * n_docs as u64 * 8;
-    (LANE_BYTES / per_lane.max(1)).clamp(1, LANES as u64) as usize
+    dim * (3 * 8 + 2 * super::lbfgs::M as u64 * 4) + 2 * n_docs as u64 * 8
 }
 
 /// Memory the side-by-side labels' solver state may take: about a last-level cache. Every

@@ -13,7 +13,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::fitted::{sigmoid, softmax, LogisticModel, ModelKind};
-use super::lanes::{lanes_for, lbfgs_lanes, LaneSpec};
+use super::lanes::{groups_at_once, lanes_for, lbfgs_lanes, LaneSpec};
 use super::lbfgs::{lbfgs, Precond, M};
 use super::linfa_adapter;
 use super::objective::{margin_copies, Label, Objective, Problem, TERM_BLOCKS};
@@ -458,26 +458,44 @@ impl LogisticParams {
         let mut reports = Vec::with_capacity(k);
         let mut oof = held_out.map(|_| vec![0.0; n * k]);
         // Labels are fitted in groups: with L-BFGS, side by side (one data pass per iteration for
-        // the whole group: see `lanes`), the groups as even as the lane limit allows; with linfa,
-        // as many at a time as there are threads. Every fit is deterministic and independent of
+        // the whole group: see `lanes`), the groups as even as the lane limit allows, and several
+        // groups at once (up to the threads) while their solver states fit the lanes' memory
+        // together (small problems, whose passes are too short to share out); with linfa, as many
+        // labels at a time as there are threads. Every fit is deterministic and independent of
         // its group's other labels, so the model does not depend on the thread count; at most
-        // one group's fits are held before they are copied into the model.
-        let per_group = match &layout {
-            Layout::Terms(xt) => lanes_for(n, xt.n_terms()),
-            Layout::Rows(_) => rayon::current_num_threads().max(1),
+        // one batch of groups' fits is held before they are copied into the model.
+        let threads = rayon::current_num_threads().max(1);
+        let (per_group, at_once) = match &layout {
+            Layout::Terms(xt) => {
+                let per_group = lanes_for(n, xt.n_terms());
+                (
+                    per_group,
+                    groups_at_once(n, xt.n_terms(), per_group, threads),
+                )
+            }
+            Layout::Rows(_) => (threads, 1),
         };
         let n_groups = k.div_ceil(per_group);
-        for g in 0..n_groups {
-            let first = g * k / n_groups;
-            let group = &columns[first..(g + 1) * k / n_groups];
-            let fits: Vec<Result<BinaryFit>> = match &layout {
-                Layout::Terms(xt) => self.fit_lanes(xt, group, first, held_out, start),
-                Layout::Rows(_) => group
-                    .par_iter()
-                    .map(|(yb, sw, name)| self.fit_binary(&layout, yb, sw, name, None))
-                    .collect(),
-            };
-            for (i, fit) in fits.into_iter().enumerate() {
+        let range = |g: usize| g * k / n_groups..(g + 1) * k / n_groups;
+        for batch in (0..n_groups).collect::<Vec<_>>().chunks(at_once) {
+            let batch_fits: Vec<Vec<Result<BinaryFit>>> = batch
+                .par_iter()
+                .map(|&g| {
+                    let group = &columns[range(g)];
+                    match &layout {
+                        Layout::Terms(xt) => {
+                            self.fit_lanes(xt, group, range(g).start, held_out, start)
+                        }
+                        Layout::Rows(_) => group
+                            .par_iter()
+                            .map(|(yb, sw, name)| self.fit_binary(&layout, yb, sw, name, None))
+                            .collect(),
+                    }
+                })
+                .collect();
+            let first = range(batch[0]).start;
+            let fits = batch_fits.into_iter().flatten();
+            for (i, fit) in fits.enumerate() {
                 let label = first + i;
                 let yb = &columns[label].0;
                 let (w, b, r, margins) = fit?;
