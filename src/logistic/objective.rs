@@ -780,7 +780,7 @@ impl<'a, I: DocIndex> WidePasses<'a, I> {
                 macro_rules! lanes {
                     ($($k:literal)*) => {
                         match width {
-                            $($k => pass_run(&mut GatherLanes::<$k, I> { xt, resid, out }, run),)*
+                            $($k => pass_run(&mut GatherLanes::<$k, I>(Gather { xt, resid, out }), run),)*
                             _ => unreachable!("at most 8 columns"),
                         }
                     };
@@ -794,26 +794,17 @@ impl<'a, I: DocIndex> WidePasses<'a, I> {
 /// [`Gather`] for side-by-side binary problems: where a term has entries other than ones, each
 /// column is summed in [`gather_term_1`]'s order (four interleaved partial sums of each kind),
 /// so a column is the one-problem pass's, bit for bit.
-struct GatherLanes<'a, const K: usize, I> {
-    xt: &'a TermLists<I>,
-    resid: &'a [f64],
-    out: &'a mut [f64],
-}
+struct GatherLanes<'a, const K: usize, I>(Gather<'a, K, I>);
 
 impl<const K: usize, I: DocIndex> RunPass for GatherLanes<'_, K, I> {
     #[inline(always)]
     fn fixed<const W: usize>(&mut self, run: &Run) {
-        Gather::<K, I> {
-            xt: self.xt,
-            resid: self.resid,
-            out: &mut *self.out,
-        }
-        .fixed::<W>(run)
+        self.0.fixed::<W>(run)
     }
 
     fn general(&mut self, run: &Run) {
-        let (xt, resid) = (self.xt, self.resid);
-        for (r, g) in self.out.chunks_mut(K).enumerate() {
+        let (xt, resid) = (self.0.xt, self.0.resid);
+        for (r, g) in self.0.out.chunks_mut(K).enumerate() {
             let j = run.start + r;
             let (ones, docs, vals) = xt.term(j);
             let row = |i: I| -> &[f64; K] {
