@@ -91,10 +91,15 @@ pub(super) struct LaneSpec<'a> {
 
 /// Fit every label of `specs` (at most [`LANES`]): its parameters (w by stored position, then
 /// b) and report, in order.
+///
+/// `frozen` (by stored position): terms whose weights never move, their gradient reported as 0,
+/// as [`Frozen`](super::params) does for one problem (with those weights at 0 in the start, they
+/// stay there).
 pub(super) fn lbfgs_lanes<I: DocIndex>(
     xt: &TermLists<I>,
     specs: &[LaneSpec<'_>],
     params: &LogisticParams,
+    frozen: Option<&[bool]>,
 ) -> Vec<(Vec<f64>, SolverReport)> {
     const FTOL: f64 = 64.0 * f64::EPSILON;
     const WINDOW: usize = 10;
@@ -139,7 +144,7 @@ pub(super) fn lbfgs_lanes<I: DocIndex>(
     let mut buf = Buffers::default();
     // The start: margins and gradient at the starting θ.
     buf.margins(&mut passes, &mut lanes, &all, |l| &l.theta, |l| &mut l.z);
-    buf.gradient(&passes, &mut lanes, &all, true);
+    buf.gradient(&passes, &mut lanes, &all, true, frozen);
     lanes.par_iter_mut().for_each(|l| {
         (l.gmax, l.pgnorm) = norms(&l.grad, &l.hist.precond);
         l.recent.push(l.f);
@@ -172,7 +177,7 @@ pub(super) fn lbfgs_lanes<I: DocIndex>(
         if stepped.is_empty() {
             continue;
         }
-        buf.gradient(&passes, &mut lanes, &stepped, false);
+        buf.gradient(&passes, &mut lanes, &stepped, false, frozen);
         lanes.par_iter_mut().enumerate().for_each(|(i, l)| {
             if !stepped.contains(&i) {
                 return;
@@ -313,6 +318,7 @@ impl Buffers {
         lanes: &mut [Lane<I>],
         which: &[usize],
         start: bool,
+        frozen: Option<&[bool]>,
     ) {
         let width = which.len();
         let sums: Vec<(usize, (f64, Vec<f64>))> = lanes
@@ -344,6 +350,12 @@ impl Buffers {
                     *g = row[c];
                 }
                 l.f = l.problem.finish(&l.theta, grad, *loss, bias);
+                if let Some(frozen) = frozen {
+                    grad.iter_mut()
+                        .zip(frozen)
+                        .filter(|(_, &fr)| fr)
+                        .for_each(|(g, _)| *g = 0.0);
+                }
             });
     }
 }

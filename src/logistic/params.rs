@@ -559,8 +559,7 @@ impl LogisticParams {
 
     /// One group of one-vs-rest labels (at most [`LANES`](super::lanes::LANES); `first` is the
     /// first one's index) fitted side by side with L-BFGS, from zero or from `start`; with
-    /// `held_out`, each label's folds then refit from its fit (the refits one label at a time,
-    /// labels in parallel).
+    /// `held_out`, each fold then refits the group from those fits, side by side too.
     fn fit_lanes(
         &self,
         xt: &TermMatrix,
@@ -587,22 +586,80 @@ impl LogisticParams {
                     }),
                 })
                 .collect();
-            let fitted = lbfgs_lanes(x, &specs, self);
+            let fitted = lbfgs_lanes(x, &specs, self, None);
+            let mut oof = held_out.map(|h| self.refit_lanes(x, group, &fitted, h));
             fitted
-                .into_par_iter()
-                .zip(group)
-                .map(|((theta, report), (yb, _, name))| {
-                    let oof = held_out.map(|h| {
-                        let fold_weights = |f: usize| self.fold_weights(yb, 2, h.folds, f);
-                        let weights = |f: usize, _: &[usize]| fold_weights(f);
-                        refit_folds(x, yb, &theta, 1, self, name, h, &weights)
-                    });
+                .into_iter()
+                .enumerate()
+                .map(|(i, (theta, report))| {
+                    let margins = oof.as_mut().map(|o| std::mem::take(&mut o[i]));
                     let mut theta = in_term_order(x.order(), &theta, 1);
                     let b = theta.pop().expect("bias is the last parameter");
-                    Ok((theta, b, report, oof))
+                    Ok((theta, b, report, margins))
                 })
                 .collect()
         })
+    }
+
+    /// [`refit_folds`] for a group of one-vs-rest labels side by side: fold by fold, every
+    /// label refit from its full fit (`fitted`, by stored position) with the fold's weights and
+    /// frozen terms; each label's out-of-fold margins, in the group's order. Each label's refit
+    /// is its [`refit_folds`] refit, bit for bit.
+    fn refit_lanes<I: DocIndex>(
+        &self,
+        x: &TermLists<I>,
+        group: &[(Vec<bool>, Vec<f64>, String)],
+        fitted: &[(Vec<f64>, SolverReport)],
+        held_out: &HeldOut,
+    ) -> Vec<Vec<f64>> {
+        let folds = held_out.folds;
+        let n = folds.len();
+        let mut out = vec![vec![0.0; n]; group.len()];
+        let refit = LogisticParams {
+            max_iter: self.max_iter.min(REFIT_ITERATIONS),
+            ..self.clone()
+        };
+        for f in 0..held_out.k {
+            let frozen = frozen_terms(x, held_out, f);
+            let weights: Vec<Vec<f64>> = group
+                .iter()
+                .map(|(y, _, _)| self.fold_weights(y, 2, folds, f))
+                .collect();
+            let names: Vec<String> = group
+                .iter()
+                .map(|(_, _, name)| format!("{name} without fold {}/{}", f + 1, held_out.k))
+                .collect();
+            let specs: Vec<LaneSpec> = group
+                .iter()
+                .zip(&weights)
+                .zip(&names)
+                .zip(fitted)
+                .map(|((((y, _, _), sw), name), (theta, _))| {
+                    let mut start = theta.clone();
+                    for (p, _) in frozen.iter().enumerate().filter(|(_, &fr)| fr) {
+                        start[p] = 0.0;
+                    }
+                    LaneSpec {
+                        y,
+                        sw,
+                        name,
+                        start: Some(start),
+                    }
+                })
+                .collect();
+            let refits = lbfgs_lanes(x, &specs, &refit, Some(&frozen));
+            out.par_iter_mut()
+                .zip(&refits)
+                .zip(group.par_iter().zip(&weights))
+                .for_each(|((out, (theta, _)), ((y, _, _), sw))| {
+                    let mut z = vec![0.0; n];
+                    Problem::new(x, y, sw, 1, self.c).margins(theta, &mut z);
+                    for (i, _) in folds.iter().enumerate().filter(|&(_, &g)| g == f) {
+                        out[i] = z[i];
+                    }
+                });
+        }
+        out
     }
 
     /// One binary logistic regression: returns (w, b, report) and with `held_out` every row's
@@ -838,19 +895,7 @@ fn refit_folds<Y: Label, I: DocIndex>(
     };
     for f in 0..held_out.k {
         let sw = weights(f, folds);
-        // A term is frozen at 0 when too few of the other folds' rows contain it.
-        let frozen: Vec<bool> = (0..x.n_terms())
-            .into_par_iter()
-            .map(|p| {
-                let (ones, docs, _) = x.term(p);
-                let rows = ones
-                    .iter()
-                    .chain(docs)
-                    .filter(|d| folds[d.index()] != f)
-                    .count();
-                (rows as f64) < held_out.min_rows.max(1.0)
-            })
-            .collect();
+        let frozen = frozen_terms(x, held_out, f);
         let mut start = theta.to_vec();
         for (p, _) in frozen.iter().enumerate().filter(|(_, &fr)| fr) {
             start[p * k..(p + 1) * k].fill(0.0);
@@ -871,6 +916,24 @@ fn refit_folds<Y: Label, I: DocIndex>(
         }
     }
     out
+}
+
+/// The terms fold f's refit keeps at 0 (by stored position): those in fewer than
+/// `min_rows` of the other folds' rows.
+fn frozen_terms<I: DocIndex>(x: &TermLists<I>, held_out: &HeldOut, f: usize) -> Vec<bool> {
+    let folds = held_out.folds;
+    (0..x.n_terms())
+        .into_par_iter()
+        .map(|p| {
+            let (ones, docs, _) = x.term(p);
+            let rows = ones
+                .iter()
+                .chain(docs)
+                .filter(|d| folds[d.index()] != f)
+                .count();
+            (rows as f64) < held_out.min_rows.max(1.0)
+        })
+        .collect()
 }
 
 /// Parameters laid out by stored position (k per term, then anything after them, such as the

@@ -599,7 +599,7 @@ fn labels_fitted_side_by_side_are_each_labels_own_fit_bit_for_bit() {
                     start: None,
                 })
                 .collect();
-            let fits = super::lanes::lbfgs_lanes(&xt, &specs, &params);
+            let fits = super::lanes::lbfgs_lanes(&xt, &specs, &params, None);
             for (&l, (theta, report)) in group.iter().zip(fits) {
                 assert_eq!(theta, alone[l].0, "label {l} beside {group:?}");
                 assert_eq!(report, alone[l].1, "label {l} beside {group:?}");
