@@ -4,10 +4,12 @@
 //! every label still running.
 //!
 //! Invariant: a label's weights, report and every intermediate value are those of
-//! `lbfgs(&Problem::new(x, y, sw, 1, c), 0, ..)` bit for bit, whatever the other labels beside
-//! it (their columns never mix: see [`WidePasses`]), as long as the margins pass cuts the terms
-//! into as many groups for the side-by-side width as for one column (so up to about 60k
-//! documents at 8 labels; past that, fewer copies of the margins and another summation order).
+//! `lbfgs(&Problem::new(x, y, sw, 1, c), start, ..)` (through `Frozen` when terms are frozen)
+//! bit for bit, whatever the other labels beside it (their columns never mix: see
+//! [`WidePasses`]), as long as the margins pass cuts the terms into as many groups for the
+//! side-by-side width as for one column (up to about 60k documents at 8 labels; past that, fewer
+//! copies of the margins and another summation order). A label whose solver state alone passes
+//! the lanes' budget runs alone, so memory stays that of one label's fit.
 //!
 //! Why: one label's pass loads every entry's document index to do one multiply-add; reading it
 //! once for eight labels spreads that load (and the pass's fixed costs) over eight.
