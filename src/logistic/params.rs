@@ -453,6 +453,9 @@ impl LogisticParams {
             }
         }
         let layout = Layout::new(x, self.solver)?;
+        if let Layout::Rows(_) = layout {
+            refuse_held_out(held_out)?;
+        }
         let mut weights = vec![0.0; n_cols * k];
         let mut bias = vec![0.0; k];
         let mut reports = Vec::with_capacity(k);

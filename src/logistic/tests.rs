@@ -648,3 +648,33 @@ fn a_warm_start_reaches_the_same_one_vs_rest_optimum_in_fewer_iterations() {
         .to_string();
     assert!(err.contains("start model"), "{err}");
 }
+
+#[test]
+fn linfa_refuses_one_vs_rest_out_of_fold_rates() {
+    // The linfa solver refits no folds: asking it for out-of-fold margins is an error, for
+    // one-vs-rest fits as for multinomial ones, never a fit without them.
+    let (x, y) = toy(60, 3);
+    let labels: Vec<String> = (0..3).map(|l| format!("l{l}")).collect();
+    let sets: Vec<Vec<usize>> = y.iter().map(|&c| vec![c]).collect();
+    let folds: Vec<usize> = (0..60).map(|i| i % 3).collect();
+    let held = HeldOut {
+        folds: &folds,
+        k: 3,
+        min_rows: 1.0,
+    };
+    let linfa = LogisticParams {
+        solver: Solver::Linfa,
+        class_weight: ClassWeight::None,
+        ..Default::default()
+    };
+    let err = linfa
+        .fit_one_vs_rest_held_out(x.clone(), &sets, &labels, Some(&held))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("out-of-fold rates"), "{err}");
+    let err = linfa
+        .fit_multiclass_held_out(x, &y, 3, Some(&held))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("out-of-fold rates"), "{err}");
+}
