@@ -416,7 +416,7 @@ fn evidence_moves_a_threshold_only_for_a_gain_beyond_its_noise() {
         },
         |i| i < 100,
     );
-    let t = &evidence_thresholds(&p, &y)[0];
+    let t = &evidence_thresholds(&p, &y, true)[0];
     assert!(t.threshold > 0.15 && t.threshold < 0.35, "{t:?}");
     assert_eq!((t.f1_at_half, t.f1, t.positives), (0.0, 1.0, Some(100)));
     assert!(t.gain.unwrap() > t.noise.unwrap());
@@ -424,7 +424,7 @@ fn evidence_moves_a_threshold_only_for_a_gain_beyond_its_noise() {
 
     // Separated at 0.5 already: nothing to gain, 0.5 is kept as the best.
     let (p, y) = one_label(300, |i| if i < 100 { 0.7 } else { 0.2 }, |i| i < 100);
-    let t = &evidence_thresholds(&p, &y)[0];
+    let t = &evidence_thresholds(&p, &y, true)[0];
     assert_eq!((t.threshold, t.proposed, t.f1), (0.5, Some(0.5), 1.0));
     assert_eq!(t.reason().unwrap(), "0.5 is already best out of fold");
 
@@ -440,9 +440,117 @@ fn evidence_moves_a_threshold_only_for_a_gain_beyond_its_noise() {
         },
         |i| i < 20,
     );
-    let t = &evidence_thresholds(&p, &y)[0];
+    let t = &evidence_thresholds(&p, &y, true)[0];
     assert_eq!(t.threshold, 0.5, "{t:?}");
     assert!(t.gain.unwrap() <= t.noise.unwrap(), "{t:?}");
+}
+
+#[test]
+fn evidence_counts_the_documents_the_fallback_hands_a_label() {
+    // Label 0's 100 positives sit at 0.4 and label 1 at 0.1 on them: no label passes 0.5 there,
+    // so the model hands them label 0 anyway and its F1 at 0.5 is already 1. Counted without
+    // that rule (as with --allow-empty) the label looks never predicted and its threshold moves.
+    let probs: Vec<Vec<f64>> = (0..300)
+        .map(|i| {
+            if i < 100 {
+                vec![0.4, 0.1]
+            } else {
+                vec![0.1, 0.8]
+            }
+        })
+        .collect();
+    let truth: Vec<Vec<bool>> = (0..300).map(|i| vec![i < 100, i >= 100]).collect();
+    let with_rule = &evidence_thresholds(&probs, &truth, false)[0];
+    assert_eq!(
+        (with_rule.threshold, with_rule.f1_at_half),
+        (0.5, 1.0),
+        "{with_rule:?}"
+    );
+    let empty_allowed = &evidence_thresholds(&probs, &truth, true)[0];
+    assert_eq!(empty_allowed.f1_at_half, 0.0, "{empty_allowed:?}");
+    assert!(empty_allowed.threshold < 0.4, "{empty_allowed:?}");
+}
+
+/// Per-label (true positives, predicted) of the model's decision rule, counted document by
+/// document: the reference the evidence rule's incremental sweep must agree with.
+fn rule_counts(probs: &[Vec<f64>], truth: &[Vec<bool>], th: &[f64]) -> Vec<(usize, usize)> {
+    let mut st = vec![(0, 0); th.len()];
+    for (p, y) in probs.iter().zip(truth) {
+        let mut chosen: Vec<usize> = (0..th.len()).filter(|&j| p[j] >= th[j]).collect();
+        if chosen.is_empty() {
+            let best = (0..th.len())
+                .max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a)))
+                .unwrap();
+            chosen.push(best);
+        }
+        for j in chosen {
+            st[j].0 += usize::from(y[j]);
+            st[j].1 += 1;
+        }
+    }
+    st
+}
+
+#[test]
+fn evidence_proposals_are_coordinatewise_best_for_the_models_decision_rule() {
+    let mut rng = crate::test_rng::uniform(11);
+    let (n, k) = (300, 5);
+    let truth: Vec<Vec<bool>> = (0..n)
+        .map(|_| (0..k).map(|j| rng() < 0.15 + 0.1 * j as f64).collect())
+        .collect();
+    // Weak, shifted scores: many documents pass no label at 0.5.
+    let probs: Vec<Vec<f64>> = truth
+        .iter()
+        .map(|y| {
+            y.iter()
+                .map(|&t| 0.5 * rng() + if t { 0.2 } else { 0.0 })
+                .collect()
+        })
+        .collect();
+    let positives: Vec<usize> = (0..k)
+        .map(|j| truth.iter().filter(|y| y[j]).count())
+        .collect();
+    let all: usize = positives.iter().sum();
+    let objective = |th: &[f64]| {
+        let st = rule_counts(&probs, &truth, th);
+        let f1 = |tp: usize, pred: usize, pos: usize| 2.0 * tp as f64 / (pred + pos) as f64;
+        let (tp, pred) = st.iter().fold((0, 0), |a, s| (a.0 + s.0, a.1 + s.1));
+        let macro_sum: f64 = st
+            .iter()
+            .zip(&positives)
+            .map(|(s, &p)| f1(s.0, s.1, p))
+            .sum();
+        (1.0 - MACRO_WEIGHT) * f1(tp, pred, all) + MACRO_WEIGHT * macro_sum / k as f64
+    };
+    let chosen = evidence_thresholds(&probs, &truth, false);
+    let proposed: Vec<f64> = chosen.iter().map(|t| t.proposed.unwrap()).collect();
+    let at_proposed = rule_counts(&probs, &truth, &proposed);
+    let at_half = rule_counts(&probs, &truth, &[0.5; 5]);
+    let best = objective(&proposed);
+    let (lo, hi) = TUNED_THRESHOLD_RANGE;
+    for (j, t) in chosen.iter().enumerate() {
+        let f1 = |s: (usize, usize)| crate::eval::f1(s.0, s.1 + positives[j] - 2 * s.0);
+        assert!(
+            (t.f1_proposed.unwrap() - f1(at_proposed[j])).abs() < 1e-12,
+            "{t:?}"
+        );
+        assert!((t.f1_at_half - f1(at_half[j])).abs() < 1e-12, "{t:?}");
+        // No threshold of label j alone does better (every probability, shifted a hair either
+        // way, covers every distinct decision).
+        for p in probs.iter().map(|p| p[j]) {
+            for c in [p - 1e-9, p + 1e-9] {
+                if (lo..=hi).contains(&c) {
+                    let mut th = proposed.clone();
+                    th[j] = c;
+                    assert!(objective(&th) <= best + 1e-9, "label {j} at {c}: {t:?}");
+                }
+            }
+        }
+    }
+    assert!(
+        at_half.iter().zip(&at_proposed).any(|(a, b)| a != b),
+        "some label moves"
+    );
 }
 
 #[test]
@@ -458,8 +566,8 @@ fn evidence_is_deterministic_and_in_range_on_many_labels() {
                 .collect()
         })
         .collect();
-    let a = evidence_thresholds(&probs, &truth);
-    assert_eq!(a, evidence_thresholds(&probs, &truth));
+    let a = evidence_thresholds(&probs, &truth, true);
+    assert_eq!(a, evidence_thresholds(&probs, &truth, true));
     let (lo, hi) = TUNED_THRESHOLD_RANGE;
     for t in &a {
         assert!((lo..=hi).contains(&t.threshold), "{t:?}");

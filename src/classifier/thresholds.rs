@@ -184,7 +184,7 @@ impl ClassifierParams {
             .map(|d| labels.iter().map(|l| d.labels.contains(l)).collect())
             .collect();
         let tuned = if self.threshold_mode == ThresholdMode::Evidence {
-            evidence_thresholds(&oof, &truth)
+            evidence_thresholds(&oof, &truth, self.allow_empty)
         } else {
             let chosen = tune_on_probabilities(&oof, &truth, self.allow_empty);
             let at_half = label_f1s(&oof, &truth, &vec![0.5; labels.len()], self.allow_empty);
@@ -222,12 +222,16 @@ impl ClassifierParams {
 }
 
 /// The evidence rule's thresholds from the out-of-fold probabilities `probs[i][j]` of document i
-/// and label j, against `truth[i][j]` (labels unnamed: the caller names them).
+/// and label j, against `truth[i][j]` (labels unnamed: the caller names them), for the decision
+/// rule the model applies: `p ≥ t` per label, and unless `allow_empty`, a document no label
+/// passes gets its most probable label (so every count below is of that rule's predictions).
 ///
 /// 1. Proposal: coordinate ascent from 0.5 everywhere; each label in turn takes the threshold
 ///    (candidates as in [`best_f1_threshold`], within [`TUNED_THRESHOLD_RANGE`]; ties to the one
 ///    closest to 0.5) that maximises `(1 − MACRO_WEIGHT) · micro-F1 + MACRO_WEIGHT · macro-F1`
-///    of all labels' `p ≥ t` predictions, the others held; until no threshold moves.
+///    of all labels' predictions, the others' thresholds held; until no threshold moves. A
+///    document the label's threshold admits is no longer handed to its most probable label, so
+///    the sweep moves that label's count too.
 /// 2. Noise test: a label keeps its proposal only when the objective falls by more than its
 ///    noise when that label alone goes back to 0.5. The noise is `EVIDENCE_Z` binomial standard
 ///    errors of the label's F1 at 0.5, `sqrt(F̃ (1 − F̃) / positives)` with the smoothed
@@ -236,23 +240,27 @@ impl ClassifierParams {
 ///    `MACRO_WEIGHT / labels + (1 − MACRO_WEIGHT) · positives / all positives`. Else 0.5.
 ///
 /// Deterministic: labels are visited in order and every sum is over integers.
-pub fn evidence_thresholds(probs: &[Vec<f64>], truth: &[Vec<bool>]) -> Vec<LabelThreshold> {
+pub fn evidence_thresholds(
+    probs: &[Vec<f64>],
+    truth: &[Vec<bool>],
+    allow_empty: bool,
+) -> Vec<LabelThreshold> {
     let n_labels = probs.first().map_or(0, Vec::len);
-    // Per label: (probability, positive) by decreasing probability, the candidate thresholds
-    // (descending), its positives.
+    let n = probs.len();
+    // Per label: documents by decreasing probability, the candidate thresholds (descending), its
+    // positives.
     struct Column {
-        sorted: Vec<(f64, bool)>,
+        sorted: Vec<usize>,
         candidates: Vec<f64>,
         positives: usize,
     }
     let columns: Vec<Column> = (0..n_labels)
         .map(|j| {
-            let mut sorted: Vec<(f64, bool)> =
-                probs.iter().zip(truth).map(|(p, y)| (p[j], y[j])).collect();
-            sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let mut sorted: Vec<usize> = (0..n).collect();
+            sorted.sort_by(|&a, &b| probs[b][j].total_cmp(&probs[a][j]));
             let candidates =
-                threshold_candidates(sorted.iter().map(|d| d.0), TUNED_THRESHOLD_RANGE);
-            let positives = sorted.iter().filter(|d| d.1).count();
+                threshold_candidates(sorted.iter().map(|&i| probs[i][j]), TUNED_THRESHOLD_RANGE);
+            let positives = truth.iter().filter(|y| y[j]).count();
             Column {
                 sorted,
                 candidates,
@@ -260,68 +268,40 @@ pub fn evidence_thresholds(probs: &[Vec<f64>], truth: &[Vec<bool>]) -> Vec<Label
             }
         })
         .collect();
-    // (true positives, predicted) of `p ≥ t` for label j.
-    let counts = |j: usize, t: f64| -> (usize, usize) {
-        let c = &columns[j];
-        let end = c.sorted.partition_point(|d| d.0 >= t);
-        (c.sorted[..end].iter().filter(|d| d.1).count(), end)
-    };
+    // The label a document no label passes falls back to (none with `allow_empty`).
+    let fallback: Vec<Option<usize>> = probs
+        .iter()
+        .map(|p| (!allow_empty && n_labels > 0).then(|| argmax(p)))
+        .collect();
     // F1 from true positives, predictions and positives: fp + fn = predicted + positives − 2 tp.
     let f1_of = |tp: usize, predicted: usize, positives: usize| -> f64 {
         eval::f1(tp, predicted + positives - 2 * tp)
     };
+    // Per label (true positives, predicted) of the decision rule at `th`, with label `skip`
+    // (if any) passing no document: its own count is then what the fallback hands it.
+    let rule_counts = |th: &[f64], skip: Option<usize>| -> Vec<(usize, usize)> {
+        let mut st = vec![(0usize, 0usize); n_labels];
+        for (i, (p, y)) in probs.iter().zip(truth).enumerate() {
+            let mut any = false;
+            for j in (0..n_labels).filter(|&j| Some(j) != skip) {
+                if p[j] >= th[j] {
+                    any = true;
+                    st[j].0 += usize::from(y[j]);
+                    st[j].1 += 1;
+                }
+            }
+            if let (false, Some(a)) = (any, fallback[i]) {
+                st[a].0 += usize::from(y[a]);
+                st[a].1 += 1;
+            }
+        }
+        st
+    };
     let all_positives: usize = columns.iter().map(|c| c.positives).sum();
-    let mut thresholds = vec![0.5; n_labels];
-    let mut state: Vec<(usize, usize)> = (0..n_labels).map(|j| counts(j, 0.5)).collect();
     let value = |tp: usize, predicted: usize, macro_sum: f64| -> f64 {
         let micro = f1_of(tp, predicted, all_positives);
         (1.0 - MACRO_WEIGHT) * micro + MACRO_WEIGHT * macro_sum / n_labels as f64
     };
-    for _ in 0..EVIDENCE_ROUNDS {
-        let mut moved = false;
-        for j in 0..n_labels {
-            let c = &columns[j];
-            let tp_others: usize = state.iter().map(|s| s.0).sum::<usize>() - state[j].0;
-            let pred_others: usize = state.iter().map(|s| s.1).sum::<usize>() - state[j].1;
-            let macro_others: f64 = (0..n_labels)
-                .filter(|&m| m != j)
-                .map(|m| f1_of(state[m].0, state[m].1, columns[m].positives))
-                .sum();
-            // Sweep the candidates from high to low, admitting documents as t drops.
-            let (mut tp, mut predicted, mut next) = (0usize, 0usize, 0usize);
-            let mut best: Option<(f64, f64, usize, usize)> = None;
-            for &t in &c.candidates {
-                while next < c.sorted.len() && c.sorted[next].0 >= t {
-                    predicted += 1;
-                    tp += usize::from(c.sorted[next].1);
-                    next += 1;
-                }
-                let v = value(
-                    tp_others + tp,
-                    pred_others + predicted,
-                    macro_others + f1_of(tp, predicted, c.positives),
-                );
-                let better = match best {
-                    None => true,
-                    Some((bt, bv, _, _)) => {
-                        v > bv + 1e-12 || (v >= bv - 1e-12 && (t - 0.5).abs() < (bt - 0.5).abs())
-                    }
-                };
-                if better {
-                    best = Some((t, v, tp, predicted));
-                }
-            }
-            let (t, _, tp, predicted) = best.expect("the bounds are always candidates");
-            if t != thresholds[j] {
-                moved = true;
-                thresholds[j] = t;
-                state[j] = (tp, predicted);
-            }
-        }
-        if !moved {
-            break;
-        }
-    }
     // The objective of per-label (true positives, predicted) counts.
     let objective = |st: &[(usize, usize)]| -> f64 {
         let macro_sum = st
@@ -335,16 +315,92 @@ pub fn evidence_thresholds(probs: &[Vec<f64>], truth: &[Vec<bool>]) -> Vec<Label
             macro_sum,
         )
     };
+    let mut thresholds = vec![0.5; n_labels];
+    for _ in 0..EVIDENCE_ROUNDS {
+        let mut moved = false;
+        for j in 0..n_labels {
+            let c = &columns[j];
+            // Whether another label passes each document, and the counts with label j passing
+            // none: the start of the sweep.
+            let others: Vec<bool> = probs
+                .iter()
+                .map(|p| (0..n_labels).any(|m| m != j && p[m] >= thresholds[m]))
+                .collect();
+            let mut st = rule_counts(&thresholds, Some(j));
+            let mut tp_all: usize = st.iter().map(|s| s.0).sum();
+            let mut pred_all: usize = st.iter().map(|s| s.1).sum();
+            let mut macro_sum: f64 = st
+                .iter()
+                .zip(&columns)
+                .map(|(s, c)| f1_of(s.0, s.1, c.positives))
+                .sum();
+            // Sweep the candidates from high to low, admitting documents as t drops.
+            let mut next = 0usize;
+            let mut best: Option<(f64, f64)> = None;
+            for &t in &c.candidates {
+                while next < c.sorted.len() && probs[c.sorted[next]][j] >= t {
+                    let i = c.sorted[next];
+                    next += 1;
+                    let handed = if others[i] { None } else { fallback[i] };
+                    if handed == Some(j) {
+                        continue; // the fallback already predicts j here
+                    }
+                    let mut bump = |m: usize, add: bool, st: &mut Vec<(usize, usize)>| {
+                        let old = f1_of(st[m].0, st[m].1, columns[m].positives);
+                        let y = usize::from(truth[i][m]);
+                        if add {
+                            st[m] = (st[m].0 + y, st[m].1 + 1);
+                            tp_all += y;
+                            pred_all += 1;
+                        } else {
+                            st[m] = (st[m].0 - y, st[m].1 - 1);
+                            tp_all -= y;
+                            pred_all -= 1;
+                        }
+                        macro_sum += f1_of(st[m].0, st[m].1, columns[m].positives) - old;
+                    };
+                    bump(j, true, &mut st);
+                    if let Some(m) = handed {
+                        bump(m, false, &mut st); // no longer empty: m loses the fallback
+                    }
+                }
+                let v = value(tp_all, pred_all, macro_sum);
+                let better = match best {
+                    None => true,
+                    Some((bt, bv)) => {
+                        v > bv + 1e-12 || (v >= bv - 1e-12 && (t - 0.5).abs() < (bt - 0.5).abs())
+                    }
+                };
+                if better {
+                    best = Some((t, v));
+                }
+            }
+            let (t, _) = best.expect("the bounds are always candidates");
+            if t != thresholds[j] {
+                moved = true;
+                thresholds[j] = t;
+            }
+        }
+        if !moved {
+            break;
+        }
+    }
+    let state = rule_counts(&thresholds, None);
     let proposed_value = objective(&state);
+    let half = rule_counts(&vec![0.5; n_labels], None);
     (0..n_labels)
         .map(|j| {
             let pos = columns[j].positives;
-            let at_half = counts(j, 0.5);
+            let at_half = half[j];
             let f1_at_half = f1_of(at_half.0, at_half.1, pos);
             let f1_proposed = f1_of(state[j].0, state[j].1, pos);
-            let mut without = state.clone();
-            without[j] = at_half;
-            let gain = proposed_value - objective(&without);
+            let gain = if thresholds[j] == 0.5 {
+                0.0
+            } else {
+                let mut back = thresholds.clone();
+                back[j] = 0.5;
+                proposed_value - objective(&rule_counts(&back, None))
+            };
             // F1 at 0.5 with one pseudo-positive half right, so that 0 (or 1) still has a
             // variance: a label 0.5 never gets right has seen too little to be sure of either.
             let smooth = (2 * at_half.0 + 1) as f64 / (at_half.1 + pos + 2) as f64;
@@ -368,7 +424,7 @@ pub fn evidence_thresholds(probs: &[Vec<f64>], truth: &[Vec<bool>]) -> Vec<Label
         .collect()
 }
 
-/// in two or three.
+/// Rounds of [`tune_on_probabilities`] at most; in practice it settles in two or three.
 const TUNING_ROUNDS: usize = 10;
 
 /// Per-label thresholds (and each label's F1 at its threshold) from the probabilities `probs[i][j]`
