@@ -63,6 +63,10 @@ for c in "${corpora[@]}"; do
     [ -d "$data" ] || { echo "$c: no $data; skipped"; continue; }
     train=$data/train.jsonl; [ -f "$train" ] || train=$train.gz
     test=$data/test.jsonl; [ -f "$test" ] || test=$test.gz
+    if [ ! -f "$train" ] || [ ! -f "$test" ]; then
+        echo "$c: needs train.jsonl(.gz) and test.jsonl(.gz) in $data; skipped"
+        continue
+    fi
     dir=$OUT/$c
     mkdir -p "$dir"
     echo "== $c"
