@@ -3,15 +3,20 @@
 #
 #   benches/thresholds.sh [--no-build] [--peers] [CORPUS...]
 #
-# CORPUS: demo demo_stop gvfc arxiv_ml arxiv_433 arxiv_1500 (default: all). For each corpus and
-# each `--thresholds` mode, one after the other: `framelens train` (wall time) on the training
-# file, then `framelens eval --json` on the test file (micro-F1 / macro-F1).
+# CORPUS: demo demo_stop gvfc arxiv_ml arxiv_433 arxiv_1500 frames_150 frames_433 (default: all).
+# For each corpus and each `--thresholds` mode, one after the other: `framelens train` (wall
+# time) on the training file, then `framelens eval --json` on the test file (micro-F1 / macro-F1).
 #   demo        datasets/demo (default settings); demo_stop: with --language english --stop-words,
 #               as models/demo.flm is trained
 #   gvfc        $SHARED/datasets/gvfc; arxiv_ml: $SHARED/datasets/arxiv_ml
 #   arxiv_433, arxiv_1500: the first 433 / 1,500 documents of arxiv_ml's training file after a
 #               fixed shuffle (seed 3), tested on its whole test file: the few-documents regime
 #               of issue 11's news-frames corpora. Written to target/bench/thresholds/.
+#   frames_150, frames_433: news-frames-like corpora made from arxiv_ml's training file (seed 1
+#               shuffle): 14 "frames", each the union of 5 random subjects (seed 99), about 4.8
+#               labels per document, text cut to its first 40 words; the first 150 / 433
+#               documents train, the next 2,000 test. Many frequent labels on a weak signal: the
+#               regime where the issue's corpora gain from moving thresholds.
 # --peers: also scikit-learn's one-vs-rest liblinear on gvfc and arxiv_ml (../shared/bench/peers.py,
 #   vectorize + fit time), in the venv target/peers (created if missing).
 # --no-build: use the existing target/release/framelens.
@@ -35,7 +40,7 @@ for arg in "$@"; do
         *) sets+=("$arg") ;;
     esac
 done
-[ ${#sets[@]} -gt 0 ] || sets=(demo demo_stop gvfc arxiv_ml arxiv_433 arxiv_1500)
+[ ${#sets[@]} -gt 0 ] || sets=(demo demo_stop gvfc arxiv_ml arxiv_433 arxiv_1500 frames_150 frames_433)
 mkdir -p "$OUT"
 if [ $build = 1 ]; then (cd "$ROOT" && cargo build --release --quiet); fi
 FL=$OUT/framelens
@@ -52,6 +57,27 @@ with open(sys.argv[3], "w") as f:
 PY
 }
 
+frames() { # N OUT_TRAIN OUT_TEST: a news-frames-like corpus made from arxiv_ml's training file
+    python3 - "$SHARED/datasets/arxiv_ml/train.jsonl.gz" "$1" "$2" "$3" <<'PY'
+import gzip, json, random, sys
+docs = [json.loads(l) for l in gzip.open(sys.argv[1], "rt") if l.strip()]
+subjects = sorted({l for d in docs for l in d["labels"]})
+rng = random.Random(99)
+# 14 "frames", each the union of 5 random subjects: about 4.8 labels per document, most of
+# them frequent, and the text cut to its first 40 words: a weak signal on many labels.
+frames = {"frame%02d" % k: set(rng.sample(subjects, 5)) for k in range(14)}
+random.Random(1).shuffle(docs)
+n = int(sys.argv[2])
+for path, part in ((sys.argv[3], docs[:n]), (sys.argv[4], docs[n : n + 2000])):
+    with open(path, "w") as f:
+        for d in part:
+            labels = sorted(k for k, s in frames.items() if s & set(d["labels"]))
+            if labels:
+                text = " ".join(d["text"].split()[:40])
+                f.write(json.dumps({"id": d.get("id"), "text": text, "labels": labels}) + "\n")
+PY
+}
+
 corpus() { # NAME -> "TRAIN TEST EXTRA..." or nothing when missing
     local a=$SHARED/datasets/arxiv_ml
     case $1 in
@@ -64,6 +90,11 @@ corpus() { # NAME -> "TRAIN TEST EXTRA..." or nothing when missing
             local n=${1#arxiv_}
             [ -f "$OUT/$1.jsonl" ] || subsample "$n" "$OUT/$1.jsonl"
             echo "$OUT/$1.jsonl $a/test.jsonl.gz" ;;
+        frames_150 | frames_433)
+            [ -d "$a" ] || return 0
+            local n=${1#frames_}
+            [ -f "$OUT/$1-train.jsonl" ] || frames "$n" "$OUT/$1-train.jsonl" "$OUT/$1-test.jsonl"
+            echo "$OUT/$1-train.jsonl $OUT/$1-test.jsonl" ;;
         *) echo "unknown corpus $1" >&2; exit 2 ;;
     esac
 }

@@ -97,16 +97,29 @@ fn semeval_fixture_trains_scores_and_evaluates() {
         .collect();
     assert_eq!(model_labels, all);
     // Default thresholds follow the out-of-fold evidence: each label records it, and a label
-    // away from 0.5 gained more than its noise.
+    // away from where it started (0.5, or the common threshold when that moved) gained more
+    // than its noise.
     assert_eq!(inspect["params"]["threshold_mode"], "evidence");
+    let common = &inspect["training"]["threshold_tuning"]["common"];
+    let base = match common["threshold"].as_f64() {
+        Some(c) if c != 0.5 => {
+            assert!(
+                common["gain"].as_f64() > common["noise"].as_f64(),
+                "{common}"
+            );
+            c
+        }
+        _ => 0.5,
+    };
     for l in inspect["labels"].as_array().unwrap() {
         let t = l["threshold"].as_f64().unwrap();
         let e = &l["threshold_evidence"];
         assert_eq!(e["threshold"].as_f64(), Some(t), "{l}");
+        assert_eq!(e["baseline"].as_f64().unwrap_or(0.5), base, "{l}");
         assert!(e["positives"].as_u64().unwrap() >= 1, "{l}");
         assert!(e["reason"].is_string(), "{l}");
         let (gain, noise) = (e["gain"].as_f64().unwrap(), e["noise"].as_f64().unwrap());
-        assert_eq!(t != 0.5, gain > noise && e["proposed"] != 0.5, "{l}");
+        assert_eq!(t != base, gain > noise && e["proposed"] != base, "{l}");
     }
 
     // Score one article: every predicted label carries its probability, threshold and terms.

@@ -416,7 +416,7 @@ fn evidence_moves_a_threshold_only_for_a_gain_beyond_its_noise() {
         },
         |i| i < 100,
     );
-    let t = &evidence_thresholds(&p, &y, true)[0];
+    let t = &evidence_thresholds(&p, &y, true).0[0];
     assert!(t.threshold > 0.15 && t.threshold < 0.35, "{t:?}");
     assert_eq!((t.f1_at_half, t.f1, t.positives), (0.0, 1.0, Some(100)));
     assert!(t.gain.unwrap() > t.noise.unwrap());
@@ -424,7 +424,7 @@ fn evidence_moves_a_threshold_only_for_a_gain_beyond_its_noise() {
 
     // Separated at 0.5 already: nothing to gain, 0.5 is kept as the best.
     let (p, y) = one_label(300, |i| if i < 100 { 0.7 } else { 0.2 }, |i| i < 100);
-    let t = &evidence_thresholds(&p, &y, true)[0];
+    let t = &evidence_thresholds(&p, &y, true).0[0];
     assert_eq!((t.threshold, t.proposed, t.f1), (0.5, Some(0.5), 1.0));
     assert_eq!(t.reason().unwrap(), "0.5 is already best out of fold");
 
@@ -440,7 +440,7 @@ fn evidence_moves_a_threshold_only_for_a_gain_beyond_its_noise() {
         },
         |i| i < 20,
     );
-    let t = &evidence_thresholds(&p, &y, true)[0];
+    let t = &evidence_thresholds(&p, &y, true).0[0];
     assert_eq!(t.threshold, 0.5, "{t:?}");
     assert!(t.gain.unwrap() <= t.noise.unwrap(), "{t:?}");
 }
@@ -460,13 +460,13 @@ fn evidence_counts_the_documents_the_fallback_hands_a_label() {
         })
         .collect();
     let truth: Vec<Vec<bool>> = (0..300).map(|i| vec![i < 100, i >= 100]).collect();
-    let with_rule = &evidence_thresholds(&probs, &truth, false)[0];
+    let with_rule = &evidence_thresholds(&probs, &truth, false).0[0];
     assert_eq!(
         (with_rule.threshold, with_rule.f1_at_half),
         (0.5, 1.0),
         "{with_rule:?}"
     );
-    let empty_allowed = &evidence_thresholds(&probs, &truth, true)[0];
+    let empty_allowed = &evidence_thresholds(&probs, &truth, true).0[0];
     assert_eq!(empty_allowed.f1_at_half, 0.0, "{empty_allowed:?}");
     assert!(empty_allowed.threshold < 0.4, "{empty_allowed:?}");
 }
@@ -522,7 +522,7 @@ fn evidence_proposals_are_coordinatewise_best_for_the_models_decision_rule() {
             .sum();
         (1.0 - MACRO_WEIGHT) * f1(tp, pred, all) + MACRO_WEIGHT * macro_sum / k as f64
     };
-    let chosen = evidence_thresholds(&probs, &truth, false);
+    let (chosen, _) = evidence_thresholds(&probs, &truth, false);
     let proposed: Vec<f64> = chosen.iter().map(|t| t.proposed.unwrap()).collect();
     let at_proposed = rule_counts(&probs, &truth, &proposed);
     let at_half = rule_counts(&probs, &truth, &[0.5; 5]);
@@ -553,6 +553,91 @@ fn evidence_proposals_are_coordinatewise_best_for_the_models_decision_rule() {
     );
 }
 
+/// Six labels whose out-of-fold probabilities sit low for every label: each label's positives
+/// spread over `lo..lo + 0.3`, its negatives over `0.0..0.3`, with `pos` positives of `n`.
+fn shifted_labels(n: usize, pos: usize, lo: f64) -> (Vec<Vec<f64>>, Vec<Vec<bool>>) {
+    let mut rng = crate::test_rng::uniform(5);
+    let truth: Vec<Vec<bool>> = (0..n)
+        .map(|i| (0..6).map(|j| (i * 7 + j * 13) % n < pos).collect())
+        .collect();
+    let probs = truth
+        .iter()
+        .map(|y| {
+            y.iter()
+                .map(|&t| if t { lo + 0.3 * rng() } else { 0.3 * rng() })
+                .collect()
+        })
+        .collect();
+    (probs, truth)
+}
+
+#[test]
+fn a_shift_every_label_shares_moves_the_common_threshold() {
+    // 60 documents, 12 positives per label, positives at 0.2–0.5 and negatives below 0.3: each
+    // label's own gain may be within its noise, but all six agree, and their pooled evidence
+    // moves every label together.
+    let (probs, truth) = shifted_labels(60, 12, 0.2);
+    let (labels, common) = evidence_thresholds(&probs, &truth, true);
+    let c = common.expect("several labels have a common step");
+    assert!(c.threshold < 0.35 && c.threshold == c.proposed, "{c:?}");
+    assert!(c.gain > c.noise, "{c:?}");
+    assert!(c.reason().starts_with("moved"), "{c:?}");
+    for t in &labels {
+        assert_eq!(t.baseline, Some(c.threshold), "{t:?}");
+        assert!(t.threshold < 0.5 && t.f1 > t.f1_at_half, "{t:?}");
+        assert!(t.reason().unwrap().contains("common"), "{t:?}");
+    }
+    // One label alone: no common step, and the same data moves it by its own evidence or not.
+    let one: Vec<Vec<f64>> = probs.iter().map(|p| vec![p[0]]).collect();
+    let one_truth: Vec<Vec<bool>> = truth.iter().map(|y| vec![y[0]]).collect();
+    let (alone, common) = evidence_thresholds(&one, &one_truth, true);
+    assert!(common.is_none());
+    assert_eq!(alone[0].baseline, None);
+}
+
+#[test]
+fn the_common_threshold_never_trades_micro_f1_for_macro_f1() {
+    // Label 0 is frequent and right at 0.5 (positives 0.6–0.9, negatives 0.35–0.48); labels 1–5
+    // are rare, positives at 0.2–0.35 and negatives below 0.2. A common threshold low enough for
+    // the rare labels lets all of label 0's negatives in: macro-F1 rises, micro-F1 falls, so the
+    // common step may only take thresholds that keep micro-F1.
+    let mut rng = crate::test_rng::uniform(9);
+    let n = 300;
+    let truth: Vec<Vec<bool>> = (0..n)
+        .map(|i| {
+            (0..6)
+                .map(|j| {
+                    if j == 0 {
+                        i % 3 != 0
+                    } else {
+                        (i + j) % 25 == 0
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let probs: Vec<Vec<f64>> = truth
+        .iter()
+        .map(|y| {
+            y.iter()
+                .enumerate()
+                .map(|(j, &t)| match (j, t) {
+                    (0, true) => 0.6 + 0.3 * rng(),
+                    (0, false) => 0.35 + 0.13 * rng(),
+                    (_, true) => 0.2 + 0.15 * rng(),
+                    (_, false) => 0.2 * rng(),
+                })
+                .collect()
+        })
+        .collect();
+    let (labels, common) = evidence_thresholds(&probs, &truth, true);
+    let c = common.unwrap();
+    // The common threshold is never below what label 0's negatives need (0.48).
+    assert!(c.proposed >= 0.48, "{c:?}");
+    // Label 0 keeps its perfect F1; the rare labels can still move on their own evidence.
+    assert_eq!(labels[0].f1, 1.0, "{:?}", labels[0]);
+}
+
 #[test]
 fn evidence_is_deterministic_and_in_range_on_many_labels() {
     let mut rng = crate::test_rng::uniform(7);
@@ -566,14 +651,15 @@ fn evidence_is_deterministic_and_in_range_on_many_labels() {
                 .collect()
         })
         .collect();
-    let a = evidence_thresholds(&probs, &truth, true);
-    assert_eq!(a, evidence_thresholds(&probs, &truth, true));
+    let (a, _) = evidence_thresholds(&probs, &truth, true);
+    assert_eq!(a, evidence_thresholds(&probs, &truth, true).0);
     let (lo, hi) = TUNED_THRESHOLD_RANGE;
     for t in &a {
         assert!((lo..=hi).contains(&t.threshold), "{t:?}");
+        let base = t.baseline.unwrap_or(0.5);
         assert_eq!(
-            t.threshold != 0.5,
-            t.gain > t.noise && t.proposed != Some(0.5),
+            t.threshold != base,
+            t.gain > t.noise && t.proposed != Some(base),
             "{t:?}"
         );
     }

@@ -31,6 +31,37 @@ pub struct ThresholdTuning {
     /// 0.5). Absent in models saved before the rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unavailable: Option<String>,
+    /// The evidence rule's common threshold, which every label starts from (absent for tuned
+    /// thresholds, a single label, and models saved before the common step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub common: Option<CommonThreshold>,
+}
+
+/// The evidence rule's first step: one threshold for every label, and the evidence behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommonThreshold {
+    /// The common threshold: `proposed` when its gain beat the noise, else 0.5.
+    pub threshold: f64,
+    /// The common threshold that maximises the objective out of fold.
+    pub proposed: f64,
+    /// What moving every label from 0.5 to `proposed` gained in the objective.
+    pub gain: f64,
+    /// The noise `gain` had to beat: see [`evidence_thresholds`].
+    pub noise: f64,
+}
+
+impl CommonThreshold {
+    /// Why the common threshold is what it is, in words.
+    pub fn reason(&self) -> String {
+        let (p, g, n) = (self.proposed, self.gain, self.noise);
+        if p == 0.5 {
+            "0.5 is already the best common threshold out of fold".to_string()
+        } else if self.threshold != 0.5 {
+            format!("moved: {p:.3} for every label gains {g:.4}, beyond the noise {n:.4}")
+        } else {
+            format!("kept 0.5: {p:.3} for every label gains {g:.4}, within the noise {n:.4}")
+        }
+    }
 }
 
 impl ThresholdTuning {
@@ -44,9 +75,21 @@ impl ThresholdTuning {
             self.folds, self.seed
         );
         if self.labels.iter().any(|l| l.proposed.is_some()) {
-            let moved = self.labels.iter().filter(|l| l.threshold != 0.5).count();
+            let base = self.common.as_ref().map_or(0.5, |c| c.threshold);
+            let moved = self.labels.iter().filter(|l| l.threshold != base).count();
+            let (common, from) = match &self.common {
+                Some(c) if c.threshold != 0.5 => (
+                    format!(
+                        "common threshold {:.3} ({}), then ",
+                        c.threshold,
+                        c.reason()
+                    ),
+                    "it",
+                ),
+                _ => (String::new(), "0.5"),
+            };
             format!(
-                "by evidence from {how}: {moved} of {} moved from 0.5 (gain in \
+                "by evidence from {how}: {common}{moved} of {} moved from {from} (gain in \
                  {:.1} micro-F1 + {MACRO_WEIGHT} macro-F1 beyond {EVIDENCE_Z} standard errors)",
                 self.labels.len(),
                 1.0 - MACRO_WEIGHT
@@ -84,18 +127,28 @@ pub struct LabelThreshold {
     /// The noise `gain` had to beat, in the same units: see [`evidence_thresholds`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub noise: Option<f64>,
+    /// The threshold the label started from and was tested against, when not 0.5: the evidence
+    /// rule's common threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<f64>,
 }
 
 impl LabelThreshold {
     /// Why the threshold is what it is, in words (evidence rule; `None` for tuned thresholds).
     pub fn reason(&self) -> Option<String> {
         let (proposed, gain, noise) = (self.proposed?, self.gain?, self.noise?);
-        Some(if proposed == 0.5 {
-            "0.5 is already best out of fold".to_string()
-        } else if self.threshold != 0.5 {
+        let base = self.baseline.unwrap_or(0.5);
+        let from = if self.baseline.is_some() {
+            format!("the common {base:.3}")
+        } else {
+            "0.5".to_string()
+        };
+        Some(if proposed == base {
+            format!("{from} is already best out of fold")
+        } else if self.threshold != base {
             format!("moved: {proposed:.3} gains {gain:.4}, beyond its noise {noise:.4}")
         } else {
-            format!("kept 0.5: {proposed:.3} gains {gain:.4}, within its noise {noise:.4}")
+            format!("kept {from}: {proposed:.3} gains {gain:.4}, within its noise {noise:.4}")
         })
     }
 }
@@ -142,6 +195,7 @@ impl ClassifierParams {
                     unavailable: Some(format!(
                         "no out-of-fold evidence ({rule}): every threshold is 0.5"
                     )),
+                    common: None,
                 };
                 return Ok((tuning, None));
             }
@@ -183,12 +237,12 @@ impl ClassifierParams {
             .iter()
             .map(|d| labels.iter().map(|l| d.labels.contains(l)).collect())
             .collect();
-        let tuned = if self.threshold_mode == ThresholdMode::Evidence {
+        let (tuned, common) = if self.threshold_mode == ThresholdMode::Evidence {
             evidence_thresholds(&oof, &truth, self.allow_empty)
         } else {
             let chosen = tune_on_probabilities(&oof, &truth, self.allow_empty);
             let at_half = label_f1s(&oof, &truth, &vec![0.5; labels.len()], self.allow_empty);
-            chosen
+            let per_label = chosen
                 .into_iter()
                 .zip(at_half)
                 .map(|((threshold, f1), f1_at_half)| LabelThreshold {
@@ -201,12 +255,15 @@ impl ClassifierParams {
                     f1_proposed: None,
                     gain: None,
                     noise: None,
+                    baseline: None,
                 })
-                .collect()
+                .collect();
+            (per_label, None)
         };
         let tuning = ThresholdTuning {
             folds: k,
             seed: self.threshold_seed,
+            common,
             labels: tuned
                 .into_iter()
                 .zip(labels)
@@ -226,25 +283,37 @@ impl ClassifierParams {
 /// rule the model applies: `p ≥ t` per label, and unless `allow_empty`, a document no label
 /// passes gets its most probable label (so every count below is of that rule's predictions).
 ///
-/// 1. Proposal: coordinate ascent from 0.5 everywhere; each label in turn takes the threshold
-///    (candidates as in [`best_f1_threshold`], within [`TUNED_THRESHOLD_RANGE`]; ties to the one
-///    closest to 0.5) that maximises `(1 − MACRO_WEIGHT) · micro-F1 + MACRO_WEIGHT · macro-F1`
-///    of all labels' predictions, the others' thresholds held; until no threshold moves. A
-///    document the label's threshold admits is no longer handed to its most probable label, so
-///    the sweep moves that label's count too.
-/// 2. Noise test: a label keeps its proposal only when the objective falls by more than its
-///    noise when that label alone goes back to 0.5. The noise is `EVIDENCE_Z` binomial standard
-///    errors of the label's F1 at 0.5, `sqrt(F̃ (1 − F̃) / positives)` with the smoothed
-///    `F̃ = (2 tp + 1) / (predicted + positives + 2)` (so an F1 of 0 or 1 on a few documents
-///    still has noise), in objective units: times the label's share of it,
-///    `MACRO_WEIGHT / labels + (1 − MACRO_WEIGHT) · positives / all positives`. Else 0.5.
+/// The objective is `(1 − MACRO_WEIGHT) · micro-F1 + MACRO_WEIGHT · macro-F1` of all labels'
+/// predictions. A label's noise is `EVIDENCE_Z` binomial standard errors of its F1,
+/// `se = sqrt(F̃ (1 − F̃) / positives)` with the smoothed `F̃ = (2 tp + 1) / (predicted +
+/// positives + 2)` (so an F1 of 0 or 1 on a few documents still has noise), in objective units:
+/// times the label's share of it, `MACRO_WEIGHT / labels + (1 − MACRO_WEIGHT) · positives / all
+/// positives`.
+///
+/// 1. Common threshold (two labels or more): one threshold for every label, the candidate (as in
+///    [`best_f1_threshold`], over all labels' probabilities, within [`TUNED_THRESHOLD_RANGE`];
+///    ties to the one closest to 0.5) that maximises the objective among those whose micro-F1 is
+///    at least micro-F1 at 0.5. It is kept when its gain over 0.5 beats the labels' noises
+///    combined as independent, `EVIDENCE_Z · sqrt(Σ_j (share_j · se_j)²)` (se at 0.5); else the
+///    common threshold is 0.5. Why: a shift every label shares (a model whose probabilities
+///    sit low for all labels) is evidence pooled over all of them, which a label alone may not
+///    have; and a shift that buys macro-F1 with micro-F1 out of fold loses micro-F1 on new
+///    documents too (BENCHMARKS.md, "Multi-label thresholds").
+/// 2. Proposal: coordinate ascent from the common threshold; each label in turn takes the
+///    threshold (candidates as in [`best_f1_threshold`]; ties to the one closest to the common
+///    threshold) that maximises the objective, the others' thresholds held; until no threshold
+///    moves. A document the label's threshold admits is no longer handed to its most probable
+///    label, so the sweep moves that label's count too.
+/// 3. Noise test: a label keeps its proposal only when the objective falls by more than its noise
+///    (se at the common threshold) when that label alone goes back to the common threshold;
+///    else it keeps the common threshold.
 ///
 /// Deterministic: labels are visited in order and every sum is over integers.
 pub fn evidence_thresholds(
     probs: &[Vec<f64>],
     truth: &[Vec<bool>],
     allow_empty: bool,
-) -> Vec<LabelThreshold> {
+) -> (Vec<LabelThreshold>, Option<CommonThreshold>) {
     let n_labels = probs.first().map_or(0, Vec::len);
     let n = probs.len();
     // Per label: documents by decreasing probability, the candidate thresholds (descending), its
@@ -315,7 +384,98 @@ pub fn evidence_thresholds(
             macro_sum,
         )
     };
-    let mut thresholds = vec![0.5; n_labels];
+    let half = rule_counts(&vec![0.5; n_labels], None);
+    // A label's standard error of F1 at counts `at`, smoothed by one pseudo-positive half right
+    // so that 0 (or 1) still has a variance, and its share of the objective.
+    let se_of = |j: usize, at: (usize, usize)| -> f64 {
+        let pos = columns[j].positives;
+        let smooth = (2 * at.0 + 1) as f64 / (at.1 + pos + 2) as f64;
+        (smooth * (1.0 - smooth) / pos.max(1) as f64).sqrt()
+    };
+    let share_of = |j: usize| -> f64 {
+        MACRO_WEIGHT / n_labels as f64
+            + (1.0 - MACRO_WEIGHT) * columns[j].positives as f64 / all_positives.max(1) as f64
+    };
+    // 0. The common threshold (step 1 of the rule, documented above).
+    let common = (n_labels > 1).then(|| {
+        // Every (probability, document, label), by decreasing probability. A document's most
+        // probable label is predicted whatever a common threshold (it passes first, or the
+        // fallback hands it over), so without `allow_empty` only the others are swept.
+        let mut pairs: Vec<(f64, usize, usize)> = probs
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| p.iter().enumerate().map(move |(j, &x)| (x, i, j)))
+            .collect();
+        pairs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        let candidates = threshold_candidates(pairs.iter().map(|q| q.0), TUNED_THRESHOLD_RANGE);
+        let mut st = vec![(0usize, 0usize); n_labels];
+        for (i, a) in fallback.iter().enumerate() {
+            if let Some(a) = *a {
+                st[a] = (st[a].0 + usize::from(truth[i][a]), st[a].1 + 1);
+            }
+        }
+        let mut tp_all: usize = st.iter().map(|s| s.0).sum();
+        let mut pred_all: usize = st.iter().map(|s| s.1).sum();
+        let mut macro_sum: f64 = st
+            .iter()
+            .zip(&columns)
+            .map(|(s, c)| f1_of(s.0, s.1, c.positives))
+            .sum();
+        // (threshold, objective, true positives, predicted) at every candidate.
+        let mut swept: Vec<(f64, f64, usize, usize)> = Vec::with_capacity(candidates.len());
+        let mut next = 0usize;
+        for &t in &candidates {
+            while next < pairs.len() && pairs[next].0 >= t {
+                let (_, i, j) = pairs[next];
+                next += 1;
+                if fallback[i] == Some(j) {
+                    continue;
+                }
+                let old = f1_of(st[j].0, st[j].1, columns[j].positives);
+                let y = usize::from(truth[i][j]);
+                st[j] = (st[j].0 + y, st[j].1 + 1);
+                tp_all += y;
+                pred_all += 1;
+                macro_sum += f1_of(st[j].0, st[j].1, columns[j].positives) - old;
+            }
+            swept.push((t, value(tp_all, pred_all, macro_sum), tp_all, pred_all));
+        }
+        let micro = |s: &(f64, f64, usize, usize)| f1_of(s.2, s.3, all_positives);
+        let half_at = swept
+            .iter()
+            .find(|s| s.0 == 0.5)
+            .expect("0.5 is a candidate");
+        let (at_half, micro_half) = (half_at.1, micro(half_at));
+        let mut best: Option<(f64, f64)> = None;
+        for sw in swept.iter().filter(|s| micro(s) >= micro_half) {
+            let (t, v) = (sw.0, sw.1);
+            let better = match best {
+                None => true,
+                Some((bt, bv)) => {
+                    v > bv + 1e-12 || (v >= bv - 1e-12 && (t - 0.5).abs() < (bt - 0.5).abs())
+                }
+            };
+            if better {
+                best = Some((t, v));
+            }
+        }
+        let (proposed, v) = best.expect("the bounds are always candidates");
+        let noise = EVIDENCE_Z
+            * (0..n_labels)
+                .map(|j| (share_of(j) * se_of(j, half[j])).powi(2))
+                .sum::<f64>()
+                .sqrt();
+        let gain = v - at_half;
+        CommonThreshold {
+            threshold: if gain > noise { proposed } else { 0.5 },
+            proposed,
+            gain,
+            noise,
+        }
+    });
+    // The threshold every label starts from and is tested against.
+    let base = common.as_ref().map_or(0.5, |c| c.threshold);
+    let mut thresholds = vec![base; n_labels];
     for _ in 0..EVIDENCE_ROUNDS {
         let mut moved = false;
         for j in 0..n_labels {
@@ -368,7 +528,7 @@ pub fn evidence_thresholds(
                 let better = match best {
                     None => true,
                     Some((bt, bv)) => {
-                        v > bv + 1e-12 || (v >= bv - 1e-12 && (t - 0.5).abs() < (bt - 0.5).abs())
+                        v > bv + 1e-12 || (v >= bv - 1e-12 && (t - base).abs() < (bt - base).abs())
                     }
                 };
                 if better {
@@ -387,41 +547,39 @@ pub fn evidence_thresholds(
     }
     let state = rule_counts(&thresholds, None);
     let proposed_value = objective(&state);
-    let half = rule_counts(&vec![0.5; n_labels], None);
-    (0..n_labels)
+    let at_base = rule_counts(&vec![base; n_labels], None);
+    let labels = (0..n_labels)
         .map(|j| {
             let pos = columns[j].positives;
-            let at_half = half[j];
-            let f1_at_half = f1_of(at_half.0, at_half.1, pos);
             let f1_proposed = f1_of(state[j].0, state[j].1, pos);
-            let gain = if thresholds[j] == 0.5 {
+            let gain = if thresholds[j] == base {
                 0.0
             } else {
                 let mut back = thresholds.clone();
-                back[j] = 0.5;
+                back[j] = base;
                 proposed_value - objective(&rule_counts(&back, None))
             };
-            // F1 at 0.5 with one pseudo-positive half right, so that 0 (or 1) still has a
-            // variance: a label 0.5 never gets right has seen too little to be sure of either.
-            let smooth = (2 * at_half.0 + 1) as f64 / (at_half.1 + pos + 2) as f64;
-            let se = (smooth * (1.0 - smooth) / pos.max(1) as f64).sqrt();
-            let share = MACRO_WEIGHT / n_labels as f64
-                + (1.0 - MACRO_WEIGHT) * pos as f64 / all_positives.max(1) as f64;
-            let noise = EVIDENCE_Z * se * share;
+            let noise = EVIDENCE_Z * se_of(j, at_base[j]) * share_of(j);
             let keep = gain > noise;
             LabelThreshold {
                 label: String::new(),
-                threshold: if keep { thresholds[j] } else { 0.5 },
-                f1: if keep { f1_proposed } else { f1_at_half },
-                f1_at_half,
+                threshold: if keep { thresholds[j] } else { base },
+                f1: if keep {
+                    f1_proposed
+                } else {
+                    f1_of(at_base[j].0, at_base[j].1, pos)
+                },
+                f1_at_half: f1_of(half[j].0, half[j].1, pos),
                 positives: Some(pos),
                 proposed: Some(thresholds[j]),
                 f1_proposed: Some(f1_proposed),
                 gain: Some(gain),
                 noise: Some(noise),
+                baseline: (base != 0.5).then_some(base),
             }
         })
-        .collect()
+        .collect();
+    (labels, common)
 }
 
 /// Rounds of [`tune_on_probabilities`] at most; in practice it settles in two or three.
