@@ -337,15 +337,12 @@ pub fn evidence_thresholds(
             }
         })
         .collect();
+    let positives: Vec<usize> = columns.iter().map(|c| c.positives).collect();
     // The label a document no label passes falls back to (none with `allow_empty`).
     let fallback: Vec<Option<usize>> = probs
         .iter()
         .map(|p| (!allow_empty && n_labels > 0).then(|| argmax(p)))
         .collect();
-    // F1 from true positives, predictions and positives: fp + fn = predicted + positives − 2 tp.
-    let f1_of = |tp: usize, predicted: usize, positives: usize| -> f64 {
-        eval::f1(tp, predicted + positives - 2 * tp)
-    };
     // Per label (true positives, predicted) of the decision rule at `th`, with label `skip`
     // (if any) passing no document: its own count is then what the fallback hands it.
     let rule_counts = |th: &[f64], skip: Option<usize>| -> Vec<(usize, usize)> {
@@ -367,23 +364,8 @@ pub fn evidence_thresholds(
         st
     };
     let all_positives: usize = columns.iter().map(|c| c.positives).sum();
-    let value = |tp: usize, predicted: usize, macro_sum: f64| -> f64 {
-        let micro = f1_of(tp, predicted, all_positives);
-        (1.0 - MACRO_WEIGHT) * micro + MACRO_WEIGHT * macro_sum / n_labels as f64
-    };
     // The objective of per-label (true positives, predicted) counts.
-    let objective = |st: &[(usize, usize)]| -> f64 {
-        let macro_sum = st
-            .iter()
-            .zip(&columns)
-            .map(|(s, c)| f1_of(s.0, s.1, c.positives))
-            .sum();
-        value(
-            st.iter().map(|s| s.0).sum(),
-            st.iter().map(|s| s.1).sum(),
-            macro_sum,
-        )
-    };
+    let objective = |st: Vec<(usize, usize)>| Tally::new(st, &positives).value();
     let half = rule_counts(&vec![0.5; n_labels], None);
     // A label's standard error of F1 at counts `at`, smoothed by one pseudo-positive half right
     // so that 0 (or 1) still has a variance, and its share of the objective.
@@ -408,19 +390,13 @@ pub fn evidence_thresholds(
             .collect();
         pairs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
         let candidates = threshold_candidates(pairs.iter().map(|q| q.0), TUNED_THRESHOLD_RANGE);
-        let mut st = vec![(0usize, 0usize); n_labels];
+        let mut handed = vec![(0usize, 0usize); n_labels];
         for (i, a) in fallback.iter().enumerate() {
             if let Some(a) = *a {
-                st[a] = (st[a].0 + usize::from(truth[i][a]), st[a].1 + 1);
+                handed[a] = (handed[a].0 + usize::from(truth[i][a]), handed[a].1 + 1);
             }
         }
-        let mut tp_all: usize = st.iter().map(|s| s.0).sum();
-        let mut pred_all: usize = st.iter().map(|s| s.1).sum();
-        let mut macro_sum: f64 = st
-            .iter()
-            .zip(&columns)
-            .map(|(s, c)| f1_of(s.0, s.1, c.positives))
-            .sum();
+        let mut tally = Tally::new(handed, &positives);
         // (threshold, objective, true positives, predicted) at every candidate.
         let mut swept: Vec<(f64, f64, usize, usize)> = Vec::with_capacity(candidates.len());
         let mut next = 0usize;
@@ -428,19 +404,13 @@ pub fn evidence_thresholds(
             while next < pairs.len() && pairs[next].0 >= t {
                 let (_, i, j) = pairs[next];
                 next += 1;
-                if fallback[i] == Some(j) {
-                    continue;
+                if fallback[i] != Some(j) {
+                    tally.change(j, truth[i][j], true);
                 }
-                let old = f1_of(st[j].0, st[j].1, columns[j].positives);
-                let y = usize::from(truth[i][j]);
-                st[j] = (st[j].0 + y, st[j].1 + 1);
-                tp_all += y;
-                pred_all += 1;
-                macro_sum += f1_of(st[j].0, st[j].1, columns[j].positives) - old;
             }
-            swept.push((t, value(tp_all, pred_all, macro_sum), tp_all, pred_all));
+            swept.push((t, tally.value(), tally.tp, tally.predicted));
         }
-        let micro = |s: &(f64, f64, usize, usize)| f1_of(s.2, s.3, all_positives);
+        let micro = |s: &(f64, f64, usize, usize)| f1_counts((s.2, s.3), all_positives);
         let half_at = swept
             .iter()
             .find(|s| s.0 == 0.5)
@@ -486,14 +456,7 @@ pub fn evidence_thresholds(
                 .iter()
                 .map(|p| (0..n_labels).any(|m| m != j && p[m] >= thresholds[m]))
                 .collect();
-            let mut st = rule_counts(&thresholds, Some(j));
-            let mut tp_all: usize = st.iter().map(|s| s.0).sum();
-            let mut pred_all: usize = st.iter().map(|s| s.1).sum();
-            let mut macro_sum: f64 = st
-                .iter()
-                .zip(&columns)
-                .map(|(s, c)| f1_of(s.0, s.1, c.positives))
-                .sum();
+            let mut tally = Tally::new(rule_counts(&thresholds, Some(j)), &positives);
             // Sweep the candidates from high to low, admitting documents as t drops.
             let mut next = 0usize;
             let mut best: Option<(f64, f64)> = None;
@@ -505,26 +468,12 @@ pub fn evidence_thresholds(
                     if handed == Some(j) {
                         continue; // the fallback already predicts j here
                     }
-                    let mut bump = |m: usize, add: bool, st: &mut Vec<(usize, usize)>| {
-                        let old = f1_of(st[m].0, st[m].1, columns[m].positives);
-                        let y = usize::from(truth[i][m]);
-                        if add {
-                            st[m] = (st[m].0 + y, st[m].1 + 1);
-                            tp_all += y;
-                            pred_all += 1;
-                        } else {
-                            st[m] = (st[m].0 - y, st[m].1 - 1);
-                            tp_all -= y;
-                            pred_all -= 1;
-                        }
-                        macro_sum += f1_of(st[m].0, st[m].1, columns[m].positives) - old;
-                    };
-                    bump(j, true, &mut st);
+                    tally.change(j, truth[i][j], true);
                     if let Some(m) = handed {
-                        bump(m, false, &mut st); // no longer empty: m loses the fallback
+                        tally.change(m, truth[i][m], false); // no longer empty: m loses it
                     }
                 }
-                let v = value(tp_all, pred_all, macro_sum);
+                let v = tally.value();
                 let better = match best {
                     None => true,
                     Some((bt, bv)) => {
@@ -546,18 +495,18 @@ pub fn evidence_thresholds(
         }
     }
     let state = rule_counts(&thresholds, None);
-    let proposed_value = objective(&state);
+    let proposed_value = objective(state.clone());
     let at_base = rule_counts(&vec![base; n_labels], None);
     let labels = (0..n_labels)
         .map(|j| {
             let pos = columns[j].positives;
-            let f1_proposed = f1_of(state[j].0, state[j].1, pos);
+            let f1_proposed = f1_counts(state[j], pos);
             let gain = if thresholds[j] == base {
                 0.0
             } else {
                 let mut back = thresholds.clone();
                 back[j] = base;
-                proposed_value - objective(&rule_counts(&back, None))
+                proposed_value - objective(rule_counts(&back, None))
             };
             let noise = EVIDENCE_Z * se_of(j, at_base[j]) * share_of(j);
             let keep = gain > noise;
@@ -567,9 +516,9 @@ pub fn evidence_thresholds(
                 f1: if keep {
                     f1_proposed
                 } else {
-                    f1_of(at_base[j].0, at_base[j].1, pos)
+                    f1_counts(at_base[j], pos)
                 },
-                f1_at_half: f1_of(half[j].0, half[j].1, pos),
+                f1_at_half: f1_counts(half[j], pos),
                 positives: Some(pos),
                 proposed: Some(thresholds[j]),
                 f1_proposed: Some(f1_proposed),
@@ -580,6 +529,61 @@ pub fn evidence_thresholds(
         })
         .collect();
     (labels, common)
+}
+
+/// Per-label (true positives, predicted) counts of a decision rule, with their totals and the sum
+/// of the labels' F1s, kept current as predictions are added or taken away (the evidence rule's
+/// sweeps). Its [`Tally::value`] is the evidence rule's objective.
+struct Tally<'a> {
+    counts: Vec<(usize, usize)>,
+    positives: &'a [usize],
+    all_positives: usize,
+    tp: usize,
+    predicted: usize,
+    f1_sum: f64,
+}
+
+impl<'a> Tally<'a> {
+    fn new(counts: Vec<(usize, usize)>, positives: &'a [usize]) -> Tally<'a> {
+        let f1_sum = (0..counts.len())
+            .map(|m| f1_counts(counts[m], positives[m]))
+            .sum();
+        Tally {
+            tp: counts.iter().map(|c| c.0).sum(),
+            predicted: counts.iter().map(|c| c.1).sum(),
+            all_positives: positives.iter().sum(),
+            counts,
+            positives,
+            f1_sum,
+        }
+    }
+
+    /// One more (`add`) or one fewer prediction of label m, a true positive when `hit`.
+    fn change(&mut self, m: usize, hit: bool, add: bool) {
+        let old = f1_counts(self.counts[m], self.positives[m]);
+        let (y, c) = (usize::from(hit), &mut self.counts[m]);
+        if add {
+            *c = (c.0 + y, c.1 + 1);
+            self.tp += y;
+            self.predicted += 1;
+        } else {
+            *c = (c.0 - y, c.1 - 1);
+            self.tp -= y;
+            self.predicted -= 1;
+        }
+        self.f1_sum += f1_counts(self.counts[m], self.positives[m]) - old;
+    }
+
+    /// `(1 − MACRO_WEIGHT) · micro-F1 + MACRO_WEIGHT · macro-F1`.
+    fn value(&self) -> f64 {
+        let micro = f1_counts((self.tp, self.predicted), self.all_positives);
+        (1.0 - MACRO_WEIGHT) * micro + MACRO_WEIGHT * self.f1_sum / self.counts.len() as f64
+    }
+}
+
+/// F1 from (true positives, predicted) and positives: fp + fn = predicted + positives − 2 tp.
+fn f1_counts((tp, predicted): (usize, usize), positives: usize) -> f64 {
+    eval::f1(tp, predicted + positives - 2 * tp)
 }
 
 /// Rounds of [`tune_on_probabilities`] at most; in practice it settles in two or three.
