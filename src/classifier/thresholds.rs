@@ -383,13 +383,13 @@ pub fn evidence_thresholds(
         // Every (probability, document, label), by decreasing probability. A document's most
         // probable label is predicted whatever a common threshold (it passes first, or the
         // fallback hands it over), so without `allow_empty` only the others are swept.
-        let mut pairs: Vec<(f64, usize, usize)> = probs
-            .iter()
-            .enumerate()
-            .flat_map(|(i, p)| p.iter().enumerate().map(move |(j, &x)| (x, i, j)))
-            .collect();
-        pairs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-        let candidates = threshold_candidates(pairs.iter().map(|q| q.0), TUNED_THRESHOLD_RANGE);
+        // Pair `i · labels + j` (8 bytes each, a third of a (probability, i, j) triple: there
+        // are documents × labels of them), ties in that order.
+        let prob = |q: u64| probs[q as usize / n_labels][q as usize % n_labels];
+        let mut pairs: Vec<u64> = (0..(n * n_labels) as u64).collect();
+        pairs.sort_by(|&a, &b| prob(b).total_cmp(&prob(a)).then(a.cmp(&b)));
+        let candidates =
+            threshold_candidates(pairs.iter().map(|&q| prob(q)), TUNED_THRESHOLD_RANGE);
         let mut handed = vec![(0usize, 0usize); n_labels];
         for (i, a) in fallback.iter().enumerate() {
             if let Some(a) = *a {
@@ -401,8 +401,11 @@ pub fn evidence_thresholds(
         let mut swept: Vec<(f64, f64, usize, usize)> = Vec::with_capacity(candidates.len());
         let mut next = 0usize;
         for &t in &candidates {
-            while next < pairs.len() && pairs[next].0 >= t {
-                let (_, i, j) = pairs[next];
+            while next < pairs.len() && prob(pairs[next]) >= t {
+                let (i, j) = (
+                    pairs[next] as usize / n_labels,
+                    pairs[next] as usize % n_labels,
+                );
                 next += 1;
                 if fallback[i] != Some(j) {
                     tally.change(j, truth[i][j], true);
