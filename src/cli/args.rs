@@ -162,10 +162,11 @@ pub(super) struct TrainOptions {
     /// Refuse documents with several labels (multinomial model).
     #[arg(long)]
     pub(super) single_label: bool,
-    /// One-vs-rest thresholds: evidence (per label, 0.5 unless out-of-fold probabilities of the
-    /// training data, --threshold-folds folds, show a gain from moving it larger than its noise),
-    /// tuned (per label, maximising its out-of-fold F1) or fixed (--threshold for every label)
-    /// [default: evidence; fixed when --threshold is given].
+    /// One-vs-rest thresholds: evidence (0.5, or a threshold common to all labels, then per label,
+    /// each moved only when out-of-fold probabilities of the training data, --threshold-folds
+    /// folds, show a gain larger than its noise), tuned (per label, maximising its out-of-fold
+    /// F1) or fixed (--threshold for every label) [default: evidence; fixed when --threshold is
+    /// given].
     #[arg(long)]
     pub(super) thresholds: Option<ThresholdMode>,
     /// The fixed one-vs-rest threshold of every label [default: 0.5].
