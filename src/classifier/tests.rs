@@ -682,6 +682,32 @@ fn threshold_records_saved_before_the_evidence_rule_still_load() {
 }
 
 #[test]
+fn evidence_records_saved_before_the_common_threshold_still_load() {
+    // An evidence record of 2026-12-03 before the common step: no `common`, no `baseline`.
+    let old = r#"{"folds": 5, "seed": 0, "labels": [
+        {"label": "a", "threshold": 0.3, "f1": 0.8, "f1_at_half": 0.6, "positives": 40,
+         "proposed": 0.3, "f1_proposed": 0.8, "gain": 0.05, "noise": 0.01},
+        {"label": "b", "threshold": 0.5, "f1": 0.7, "f1_at_half": 0.7, "positives": 30,
+         "proposed": 0.4, "f1_proposed": 0.71, "gain": 0.001, "noise": 0.01}]}"#;
+    let t: ThresholdTuning = serde_json::from_str(old).unwrap();
+    assert_eq!(t.common, None);
+    assert!(
+        t.describe().contains("1 of 2 moved from 0.5"),
+        "{}",
+        t.describe()
+    );
+    assert!(t.labels[0].reason().unwrap().starts_with("moved: 0.300"));
+    assert!(t.labels[1].reason().unwrap().starts_with("kept 0.5: 0.400"));
+    // Saved again, it reads back the same, still without the new fields.
+    let again = serde_json::to_string(&t).unwrap();
+    assert!(
+        !again.contains("common") && !again.contains("baseline"),
+        "{again}"
+    );
+    assert_eq!(serde_json::from_str::<ThresholdTuning>(&again).unwrap(), t);
+}
+
+#[test]
 fn evidence_without_enough_documents_for_the_folds_keeps_half() {
     let docs = vec![
         doc("a", "war and siege", &["war", "siege"]),
