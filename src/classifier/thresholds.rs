@@ -380,12 +380,12 @@ pub fn evidence_thresholds(
     };
     // 0. The common threshold (step 1 of the rule, documented above).
     let common = (n_labels > 1).then(|| {
-        // Every (probability, document, label), by decreasing probability. A document's most
-        // probable label is predicted whatever a common threshold (it passes first, or the
-        // fallback hands it over), so without `allow_empty` only the others are swept.
-        // (probability, i · labels + j) for document i and label j, ties in that order: 16
-        // bytes a pair, sorted directly (sorting bare indices by their probabilities, 8 bytes a
-        // pair, took three times as long).
+        // Every (probability, i · labels + j) of document i and label j, by decreasing
+        // probability, ties in index order: 16 bytes a pair, sorted directly (sorting bare
+        // indices by their probabilities, 8 bytes a pair, took three times as long). A
+        // document's most probable label is predicted whatever the common threshold (it passes
+        // first, or the fallback hands it over), so without `allow_empty` only the others are
+        // swept.
         let mut pairs: Vec<(f64, u64)> = probs
             .iter()
             .flatten()
@@ -434,7 +434,7 @@ pub fn evidence_thresholds(
                 best = Some((t, v));
             }
         }
-        let (proposed, v) = best.expect("the bounds are always candidates");
+        let (proposed, v) = best.expect("0.5 is a candidate and keeps its own micro-F1");
         let noise = EVIDENCE_Z
             * (0..n_labels)
                 .map(|j| (share_of(j) * se_of(j, half[j])).powi(2))
