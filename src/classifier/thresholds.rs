@@ -344,25 +344,7 @@ pub fn evidence_thresholds(
         .iter()
         .map(|p| (!allow_empty && n_labels > 0).then(|| argmax(p)))
         .collect();
-    // Per label (true positives, predicted) of the decision rule at `th`.
-    let rule_counts = |th: &[f64]| -> Vec<(usize, usize)> {
-        let mut st = vec![(0usize, 0usize); n_labels];
-        for (i, (p, y)) in probs.iter().zip(truth).enumerate() {
-            let mut any = false;
-            for j in 0..n_labels {
-                if p[j] >= th[j] {
-                    any = true;
-                    st[j].0 += usize::from(y[j]);
-                    st[j].1 += 1;
-                }
-            }
-            if let (false, Some(a)) = (any, fallback[i]) {
-                st[a].0 += usize::from(y[a]);
-                st[a].1 += 1;
-            }
-        }
-        st
-    };
+    let rule_counts = |th: &[f64]| rule_counts(probs, truth, th, allow_empty);
     let all_positives: usize = columns.iter().map(|c| c.positives).sum();
     // The objective of per-label (true positives, predicted) counts.
     let objective = |st: Vec<(usize, usize)>| Tally::new(st, &positives).value();
@@ -423,16 +405,7 @@ pub fn evidence_thresholds(
         let (at_half, micro_half) = (half_at.1, micro(half_at));
         let mut best: Option<(f64, f64)> = None;
         for sw in swept.iter().filter(|s| micro(s) >= micro_half) {
-            let (t, v) = (sw.0, sw.1);
-            let better = match best {
-                None => true,
-                Some((bt, bv)) => {
-                    v > bv + 1e-12 || (v >= bv - 1e-12 && (t - 0.5).abs() < (bt - 0.5).abs())
-                }
-            };
-            if better {
-                best = Some((t, v));
-            }
+            keep_better(&mut best, sw.0, sw.1, 0.5);
         }
         let (proposed, v) = best.expect("0.5 is a candidate and keeps its own micro-F1");
         let noise = EVIDENCE_Z
@@ -483,13 +456,7 @@ pub fn evidence_thresholds(
         let mut moved = false;
         for j in 0..n_labels {
             let c = &columns[j];
-            // Whether another label passes each document, and the counts with label j passing
-            // none: the start of the sweep.
-            let others: Vec<bool> = probs
-                .iter()
-                .zip(&passing)
-                .map(|(p, &k)| k > usize::from(p[j] >= thresholds[j]))
-                .collect();
+            // The counts with label j passing no document: the start of the sweep.
             let mut tally = Tally::new(
                 shift(&state, &passing, j, thresholds[j], f64::INFINITY),
                 &positives,
@@ -501,7 +468,9 @@ pub fn evidence_thresholds(
                 while next < c.sorted.len() && probs[c.sorted[next]][j] >= t {
                     let i = c.sorted[next];
                     next += 1;
-                    let handed = if others[i] { None } else { fallback[i] };
+                    // Another label passes it, or it falls back to its most probable label.
+                    let others = passing[i] > usize::from(probs[i][j] >= thresholds[j]);
+                    let handed = if others { None } else { fallback[i] };
                     if handed == Some(j) {
                         continue; // the fallback already predicts j here
                     }
@@ -510,16 +479,7 @@ pub fn evidence_thresholds(
                         tally.change(m, truth[i][m], false); // no longer empty: m loses it
                     }
                 }
-                let v = tally.value();
-                let better = match best {
-                    None => true,
-                    Some((bt, bv)) => {
-                        v > bv + 1e-12 || (v >= bv - 1e-12 && (t - base).abs() < (bt - base).abs())
-                    }
-                };
-                if better {
-                    best = Some((t, v));
-                }
+                keep_better(&mut best, t, tally.value(), base);
             }
             let (t, _) = best.expect("the bounds are always candidates");
             if t != thresholds[j] {
@@ -568,6 +528,20 @@ pub fn evidence_thresholds(
         })
         .collect();
     (labels, common)
+}
+
+/// The evidence rule's choice between candidate thresholds: `(t, v)` replaces `best` when its
+/// objective v is higher (beyond rounding, 1e-12), or equal and t closer to `anchor`.
+fn keep_better(best: &mut Option<(f64, f64)>, t: f64, v: f64, anchor: f64) {
+    let better = match *best {
+        None => true,
+        Some((bt, bv)) => {
+            v > bv + 1e-12 || (v >= bv - 1e-12 && (t - anchor).abs() < (bt - anchor).abs())
+        }
+    };
+    if better {
+        *best = Some((t, v));
+    }
 }
 
 /// Per-label (true positives, predicted) counts of a decision rule, with their totals and the sum
@@ -694,26 +668,36 @@ fn label_f1s(
     thresholds: &[f64],
     allow_empty: bool,
 ) -> Vec<f64> {
-    let n_labels = thresholds.len();
-    let mut tp = vec![0usize; n_labels];
-    let mut errors = vec![0usize; n_labels];
+    rule_counts(probs, truth, thresholds, allow_empty)
+        .into_iter()
+        .enumerate()
+        .map(|(j, c)| f1_counts(c, truth.iter().filter(|y| y[j]).count()))
+        .collect()
+}
+
+/// Per-label (true positives, predicted) of the decision rule: `p >= threshold`, and unless
+/// `allow_empty`, a document no label passes gets its most probable label.
+fn rule_counts(
+    probs: &[Vec<f64>],
+    truth: &[Vec<bool>],
+    thresholds: &[f64],
+    allow_empty: bool,
+) -> Vec<(usize, usize)> {
+    let mut st = vec![(0usize, 0usize); thresholds.len()];
     for (p, y) in probs.iter().zip(truth) {
-        let mut predicted: Vec<bool> = (0..n_labels).map(|j| p[j] >= thresholds[j]).collect();
-        if !allow_empty && !predicted.iter().any(|&x| x) && n_labels > 0 {
-            predicted[argmax(p)] = true;
-        }
-        for j in 0..n_labels {
-            match (predicted[j], y[j]) {
-                (true, true) => tp[j] += 1,
-                (true, false) | (false, true) => errors[j] += 1,
-                (false, false) => {}
+        let mut any = false;
+        for (j, &t) in thresholds.iter().enumerate() {
+            if p[j] >= t {
+                any = true;
+                count(&mut st[j], y[j], true);
             }
         }
+        if !any && !allow_empty && !thresholds.is_empty() {
+            let a = argmax(p);
+            count(&mut st[a], y[a], true);
+        }
     }
-    tp.into_iter()
-        .zip(errors)
-        .map(|(t, e)| eval::f1(t, e))
-        .collect()
+    st
 }
 
 /// The threshold `t` in `[range.0, range.1]` that maximises the F1 of predicting `p >= t`, and
