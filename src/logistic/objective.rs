@@ -550,6 +550,25 @@ impl<const K: usize, I: DocIndex> RunPass for Scatter<'_, K, I> {
     }
 }
 
+/// `out` (term-major, `width` values per term) cut at the blocks of terms: each block's first
+/// term, its runs, and its own part of `out`, so the blocks (about equal entries) write in
+/// parallel without locks.
+fn block_parts<'o, 'r>(
+    blocks: &[(usize, usize)],
+    runs: &'r [Vec<Run>],
+    width: usize,
+    out: &'o mut [f64],
+) -> Vec<(usize, &'r Vec<Run>, &'o mut [f64])> {
+    let mut parts = Vec::with_capacity(blocks.len());
+    let mut rest = out;
+    for (&(lo, hi), runs) in blocks.iter().zip(runs) {
+        let (part, tail) = std::mem::take(&mut rest).split_at_mut((hi - lo) * width);
+        rest = tail;
+        parts.push((lo, runs, part));
+    }
+    parts
+}
+
 /// `out = Xᵀ R = S Tᵀ (N⁻¹ R)` for residuals already divided by the norms (n × k, row-major):
 /// each output entry is a sum over one term's entries, so the pass is parallel over terms and
 /// independent of the thread count.
@@ -561,37 +580,31 @@ pub(super) fn transpose_times<I: DocIndex>(
     k: usize,
     out: &mut [f64],
 ) {
-    // Each block of terms (about equal entries) writes its own part of `out`.
-    let mut parts = Vec::with_capacity(blocks.len());
-    let mut rest = out;
-    for (&(lo, hi), runs) in blocks.iter().zip(runs) {
-        let (part, tail) = std::mem::take(&mut rest).split_at_mut((hi - lo) * k);
-        rest = tail;
-        parts.push((lo, runs, part));
-    }
-    parts.into_par_iter().for_each(|(lo, runs, out)| {
-        for run in runs {
-            let out = &mut out[(run.start - lo) * k..(run.end - lo) * k];
-            match k {
-                1 => pass_run(&mut Gather::<1, I> { xt, resid, out }, run),
-                2 => pass_run(&mut Gather::<2, I> { xt, resid, out }, run),
-                3 => pass_run(&mut Gather::<3, I> { xt, resid, out }, run),
-                4 => pass_run(&mut Gather::<4, I> { xt, resid, out }, run),
-                _ => {
-                    for (r, g) in out.chunks_mut(k).enumerate() {
-                        let j = run.start + r;
-                        g.iter_mut().for_each(|g| *g = 0.0);
-                        for (i, t) in xt.entries(j) {
-                            let ri = &resid[i.index() * k..(i.index() + 1) * k];
-                            g.iter_mut().zip(ri).for_each(|(g, r)| *g += t * r);
+    block_parts(blocks, runs, k, out)
+        .into_par_iter()
+        .for_each(|(lo, runs, out)| {
+            for run in runs {
+                let out = &mut out[(run.start - lo) * k..(run.end - lo) * k];
+                match k {
+                    1 => pass_run(&mut Gather::<1, I> { xt, resid, out }, run),
+                    2 => pass_run(&mut Gather::<2, I> { xt, resid, out }, run),
+                    3 => pass_run(&mut Gather::<3, I> { xt, resid, out }, run),
+                    4 => pass_run(&mut Gather::<4, I> { xt, resid, out }, run),
+                    _ => {
+                        for (r, g) in out.chunks_mut(k).enumerate() {
+                            let j = run.start + r;
+                            g.iter_mut().for_each(|g| *g = 0.0);
+                            for (i, t) in xt.entries(j) {
+                                let ri = &resid[i.index() * k..(i.index() + 1) * k];
+                                g.iter_mut().zip(ri).for_each(|(g, r)| *g += t * r);
+                            }
+                            let scale = xt.term_scale()[j];
+                            g.iter_mut().for_each(|g| *g *= scale);
                         }
-                        let scale = xt.term_scale()[j];
-                        g.iter_mut().for_each(|g| *g *= scale);
                     }
                 }
             }
-        }
-    });
+        });
 }
 
 /// The gradient pass over one run: `out` (K per term of the run) `= S_j Σ t R[i, ·]` over the
@@ -767,13 +780,7 @@ impl<'a, I: DocIndex> WidePasses<'a, I> {
     /// `out` term-major.
     pub(super) fn transpose(&self, resid: &[f64], width: usize, out: &mut [f64]) {
         let xt = self.xt;
-        let mut parts = Vec::with_capacity(self.blocks.len());
-        let mut rest = out;
-        for (&(lo, hi), runs) in self.blocks.iter().zip(&self.runs) {
-            let (part, tail) = std::mem::take(&mut rest).split_at_mut((hi - lo) * width);
-            rest = tail;
-            parts.push((lo, runs, part));
-        }
+        let parts = block_parts(&self.blocks, &self.runs, width, out);
         parts.into_par_iter().for_each(|(lo, runs, out)| {
             for run in runs {
                 let out = &mut out[(run.start - lo) * width..(run.end - lo) * width];
