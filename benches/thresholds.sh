@@ -3,7 +3,8 @@
 #
 #   benches/thresholds.sh [--no-build] [--peers] [CORPUS...]
 #
-# CORPUS: demo demo_stop gvfc arxiv_ml arxiv_433 arxiv_1500 frames_150 frames_433 (default: all).
+# CORPUS: demo demo_stop gvfc arxiv_ml arxiv_433 arxiv_1500 frames_150 frames_433 subjects_600
+# subjects_1500 (default: all).
 # For each corpus and each `--thresholds` mode, one after the other: `framelens train` (wall
 # time) on the training file, then `framelens eval --json` on the test file (micro-F1 / macro-F1).
 #   demo        datasets/demo (default settings); demo_stop: with --language english --stop-words,
@@ -17,6 +18,12 @@
 #               labels per document, text cut to its first 40 words; the first 150 / 433
 #               documents train, the next 2,000 test. Many frequent labels on a weak signal: the
 #               regime where the issue's corpora gain from moving thresholds.
+#   subjects_600, subjects_1500: arxiv_ml without its two selection labels (cs.LG, stat.ML, which
+#               every document has one of): 33 subject labels, about 1.5 per document, most of
+#               them rare; documents left without a label are dropped. The first 600 / 1,500 of
+#               the training file after a seeded shuffle (seed 5) train; the test file, filtered
+#               the same way, tests. The newswire-topics regime (few labels per document, many
+#               rare labels).
 # --peers: also scikit-learn's one-vs-rest liblinear on gvfc and arxiv_ml (../shared/bench/peers.py,
 #   vectorize + fit time), in the venv target/peers (created if missing).
 # --no-build: use the existing target/release/framelens.
@@ -35,12 +42,13 @@ for arg in "$@"; do
     case $arg in
         --no-build) build=0 ;;
         --peers) peers=1 ;;
-        -h | --help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "unknown option $arg" >&2; exit 2 ;;
         *) sets+=("$arg") ;;
     esac
 done
-[ ${#sets[@]} -gt 0 ] || sets=(demo demo_stop gvfc arxiv_ml arxiv_433 arxiv_1500 frames_150 frames_433)
+[ ${#sets[@]} -gt 0 ] || sets=(demo demo_stop gvfc arxiv_ml arxiv_433 arxiv_1500 frames_150 frames_433 subjects_600
+    subjects_1500)
 mkdir -p "$OUT"
 if [ $build = 1 ]; then (cd "$ROOT" && cargo build --release --quiet); fi
 FL=$OUT/framelens
@@ -78,6 +86,28 @@ for path, part in ((sys.argv[3], docs[:n]), (sys.argv[4], docs[n : n + 2000])):
 PY
 }
 
+subjects() { # N OUT_TRAIN OUT_TEST: arxiv_ml's subjects without its two selection labels
+    python3 - "$SHARED/datasets/arxiv_ml" "$1" "$2" "$3" <<'PY'
+import gzip, json, random, sys
+drop = {"Computer Science - Learning", "Statistics - Machine Learning"}
+def subjects(name):
+    out = []
+    for line in gzip.open(sys.argv[1] + "/" + name, "rt"):
+        if line.strip():
+            d = json.loads(line)
+            labels = [l for l in d["labels"] if l not in drop]
+            if labels:
+                out.append({"id": d["id"], "text": d["text"], "labels": labels})
+    return out
+train = subjects("train.jsonl.gz")
+random.Random(5).shuffle(train)
+for path, part in ((sys.argv[3], train[: int(sys.argv[2])]), (sys.argv[4], subjects("test.jsonl.gz"))):
+    with open(path, "w") as f:
+        for d in part:
+            f.write(json.dumps(d) + "\n")
+PY
+}
+
 corpus() { # NAME -> "TRAIN TEST EXTRA..." or nothing when missing
     local a=$SHARED/datasets/arxiv_ml
     case $1 in
@@ -94,6 +124,11 @@ corpus() { # NAME -> "TRAIN TEST EXTRA..." or nothing when missing
             [ -d "$a" ] || return 0
             local n=${1#frames_}
             [ -f "$OUT/$1-train.jsonl" ] || frames "$n" "$OUT/$1-train.jsonl" "$OUT/$1-test.jsonl"
+            echo "$OUT/$1-train.jsonl $OUT/$1-test.jsonl" ;;
+        subjects_600 | subjects_1500)
+            [ -d "$a" ] || return 0
+            local n=${1#subjects_}
+            [ -f "$OUT/$1-train.jsonl" ] || subjects "$n" "$OUT/$1-train.jsonl" "$OUT/$1-test.jsonl"
             echo "$OUT/$1-train.jsonl $OUT/$1-test.jsonl" ;;
         *) echo "unknown corpus $1" >&2; exit 2 ;;
     esac

@@ -522,6 +522,12 @@ fn evidence_proposals_are_coordinatewise_best_for_the_models_decision_rule() {
             .sum();
         (1.0 - MACRO_WEIGHT) * f1(tp, pred, all) + MACRO_WEIGHT * macro_sum / k as f64
     };
+    let micro = |th: &[f64]| {
+        let (tp, pred) = rule_counts(&probs, &truth, th)
+            .iter()
+            .fold((0, 0), |a, s| (a.0 + s.0, a.1 + s.1));
+        2.0 * tp as f64 / (pred + all) as f64
+    };
     let (chosen, _) = evidence_thresholds(&probs, &truth, false);
     let proposed: Vec<f64> = chosen.iter().map(|t| t.proposed.unwrap()).collect();
     let at_proposed = rule_counts(&probs, &truth, &proposed);
@@ -535,14 +541,24 @@ fn evidence_proposals_are_coordinatewise_best_for_the_models_decision_rule() {
             "{t:?}"
         );
         assert!((t.f1_at_half - f1(at_half[j])).abs() < 1e-12, "{t:?}");
-        // No threshold of label j alone does better (every probability, shifted a hair either
-        // way, covers every distinct decision).
+        // The micro-F1 floor: micro-F1 with label j at the common threshold, the others held.
+        let mut at_base = proposed.clone();
+        at_base[j] = t.baseline.unwrap_or(0.5);
+        let floor = micro(&at_base);
+        assert!(
+            micro(&proposed) >= floor - 1e-12,
+            "label {j} under its floor: {t:?}"
+        );
+        // No threshold of label j alone that keeps the floor does better (every probability,
+        // shifted a hair either way, covers every distinct decision).
         for p in probs.iter().map(|p| p[j]) {
             for c in [p - 1e-9, p + 1e-9] {
                 if (lo..=hi).contains(&c) {
                     let mut th = proposed.clone();
                     th[j] = c;
-                    assert!(objective(&th) <= best + 1e-9, "label {j} at {c}: {t:?}");
+                    if micro(&th) >= floor - 1e-12 {
+                        assert!(objective(&th) <= best + 1e-9, "label {j} at {c}: {t:?}");
+                    }
                 }
             }
         }
@@ -636,6 +652,46 @@ fn the_common_threshold_never_trades_micro_f1_for_macro_f1() {
     assert!(c.proposed >= 0.48, "{c:?}");
     // Label 0 keeps its perfect F1; the rare labels can still move on their own evidence.
     assert_eq!(labels[0].f1, 1.0, "{:?}", labels[0]);
+}
+
+#[test]
+fn a_label_never_trades_micro_f1_for_its_own_f1() {
+    // 3,000 documents. Label 0: 2,000 positives at 0.8, negatives at 0.2 (perfect at 0.5).
+    // Label 1: 200 positives, 10 at 0.8 and 190 at 0.3 among 400 negatives at 0.3 too, the rest
+    // at 0.1. Lowering label 1 below 0.3 lifts its F1 from 0.095 to 0.5 (precision 0.32 among
+    // the 590 it admits, above its F1 / 2) but costs micro-F1 (below micro-F1 / 2): without the
+    // floor the objective takes it; with it label 1 stays where the common step left it.
+    let n = 3000;
+    let truth: Vec<Vec<bool>> = (0..n).map(|i| vec![i < 2000, i % 15 == 0]).collect();
+    let mut grouped_negatives = 0;
+    let probs: Vec<Vec<f64>> = truth
+        .iter()
+        .enumerate()
+        .map(|(i, y)| {
+            let p0 = if y[0] { 0.8 } else { 0.2 };
+            let p1 = if y[1] {
+                if i % 300 == 0 {
+                    0.8
+                } else {
+                    0.3
+                }
+            } else if grouped_negatives < 400 {
+                grouped_negatives += 1;
+                0.3
+            } else {
+                0.1
+            };
+            vec![p0, p1]
+        })
+        .collect();
+    assert_eq!(truth.iter().filter(|y| y[1]).count(), 200);
+    let (labels, common) = evidence_thresholds(&probs, &truth, true);
+    assert_eq!(common.unwrap().threshold, 0.5);
+    let t = &labels[1];
+    assert!(t.proposed.unwrap() > 0.3, "{t:?}");
+    assert_eq!((t.threshold, t.f1), (0.5, t.f1_at_half), "{t:?}");
+    assert!((t.f1_at_half - 20.0 / 210.0).abs() < 1e-12, "{t:?}");
+    assert_eq!(labels[0].f1, 1.0);
 }
 
 #[test]
