@@ -655,6 +655,63 @@ fn the_common_threshold_never_trades_micro_f1_for_macro_f1() {
 }
 
 #[test]
+fn the_common_threshold_keeps_micro_f1_within_a_standard_error_of_its_best() {
+    // 2,000 documents, probabilities evenly spread. Label 0 (every other document): positives
+    // over 0.3–0.9, negatives over 0–0.4. Label 1 (one in 20): positives over 0.1–0.3, negatives
+    // over 0–0.15. Micro-F1 is 0.755 at 0.5, best (0.86) near 0.4 and still 0.768 at 0.15,
+    // where label 1's F1, and so macro-F1, is best. A floor at micro-F1 at 0.5 alone lets the
+    // common threshold go down to 0.15; within one standard error of the best micro-F1 it stays
+    // near 0.4.
+    let n = 2000;
+    let spread =
+        |k: usize, of: usize, lo: f64, hi: f64| lo + (hi - lo) * (k as f64 + 0.5) / of as f64;
+    let truth: Vec<Vec<bool>> = (0..n).map(|i| vec![i % 2 == 0, i % 20 == 3]).collect();
+    let probs: Vec<Vec<f64>> = (0..n)
+        .map(|i| {
+            let p0 = if i % 2 == 0 {
+                spread(i / 2, n / 2, 0.3, 0.9)
+            } else {
+                spread(i / 2, n / 2, 0.0, 0.4)
+            };
+            let p1 = if i % 20 == 3 {
+                spread(i / 20, n / 20, 0.1, 0.3)
+            } else {
+                spread(i - i / 20 - usize::from(i % 20 > 3), n - n / 20, 0.0, 0.15)
+            };
+            vec![p0, p1]
+        })
+        .collect();
+    let all: usize = truth.iter().flatten().filter(|&&y| y).count();
+    let micro = |t: f64| {
+        let counts: Vec<(usize, usize)> = (0..2)
+            .map(|j| {
+                let tp = (0..n).filter(|&i| probs[i][j] >= t && truth[i][j]).count();
+                (tp, (0..n).filter(|&i| probs[i][j] >= t).count())
+            })
+            .collect();
+        let (tp, pred) = counts.iter().fold((0, 0), |a, s| (a.0 + s.0, a.1 + s.1));
+        2.0 * tp as f64 / (pred + all) as f64
+    };
+    let top = (5..=95)
+        .map(|c| micro(c as f64 / 100.0))
+        .fold(0.0, f64::max);
+    assert!(
+        micro(0.15) > micro(0.5) && top > 0.85,
+        "{} {} {top}",
+        micro(0.15),
+        micro(0.5)
+    );
+    let (_, common) = evidence_thresholds(&probs, &truth, true);
+    let c = common.unwrap();
+    let se = (top * (1.0 - top) / all as f64).sqrt();
+    assert!(c.threshold == c.proposed && c.proposed > 0.3, "{c:?}");
+    assert!(
+        micro(c.proposed) >= top - EVIDENCE_Z * se,
+        "{c:?}: top {top}"
+    );
+}
+
+#[test]
 fn a_label_never_trades_micro_f1_for_its_own_f1() {
     // 3,000 documents. Label 0: 2,000 positives at 0.8, negatives at 0.2 (perfect at 0.5).
     // Label 1: 200 positives, 10 at 0.8 and 190 at 0.3 among 400 negatives at 0.3 too, the rest

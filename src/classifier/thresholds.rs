@@ -296,9 +296,11 @@ impl ClassifierParams {
 /// 1. Common threshold (two labels or more): one threshold for every label, the candidate (as in
 ///    [`best_f1_threshold`], over all labels' probabilities, within [`TUNED_THRESHOLD_RANGE`];
 ///    ties to the one closest to 0.5) that maximises the objective among those whose micro-F1 is
-///    at least micro-F1 at 0.5. It is kept when its gain over 0.5 beats the labels' noises
-///    combined as independent, `EVIDENCE_Z · sqrt(Σ_j (share_j · se_j)²)` (se at 0.5); else the
-///    common threshold is 0.5. Why: a shift every label shares (a model whose probabilities
+///    at least micro-F1 at 0.5 and within `EVIDENCE_Z` standard errors of the best candidate's,
+///    `µ* − EVIDENCE_Z · sqrt(µ* (1 − µ*) / all positives)` (the one-standard-error rule: the
+///    objective may buy macro-F1 with micro-F1 only within micro-F1's noise). It is kept when
+///    its gain over 0.5 beats the labels' noises combined as independent,
+///    `EVIDENCE_Z · sqrt(Σ_j (share_j · se_j)²)` (se at 0.5); else the common threshold is 0.5. Why: a shift every label shares (a model whose probabilities
 ///    sit low for all labels) is evidence pooled over all of them, which a label alone may not
 ///    have; and a shift that buys macro-F1 with micro-F1 out of fold loses micro-F1 on new
 ///    documents too (BENCHMARKS.md, "Multi-label thresholds").
@@ -410,11 +412,16 @@ pub fn evidence_thresholds(
             .find(|s| s.0 == 0.5)
             .expect("0.5 is a candidate");
         let (at_half, micro_half) = (half_at.1, micro(half_at));
+        // The floor: micro-F1 at 0.5, and within EVIDENCE_Z standard errors of the best
+        // common threshold's micro-F1 (the one-standard-error rule).
+        let top = swept.iter().map(micro).fold(micro_half, f64::max);
+        let floor = micro_half
+            .max(top - EVIDENCE_Z * (top * (1.0 - top) / all_positives.max(1) as f64).sqrt());
         let mut best: Option<(f64, f64)> = None;
-        for sw in swept.iter().filter(|s| micro(s) >= micro_half) {
+        for sw in swept.iter().filter(|s| micro(s) >= floor) {
             keep_better(&mut best, sw.0, sw.1, 0.5);
         }
-        let (proposed, v) = best.expect("0.5 is a candidate and keeps its own micro-F1");
+        let (proposed, v) = best.expect("the best micro-F1 meets its own floor");
         let noise = EVIDENCE_Z
             * (0..n_labels)
                 .map(|j| (share_of(j) * se_of(j, half[j])).powi(2))
