@@ -300,10 +300,11 @@ impl ClassifierParams {
 ///    `µ* − EVIDENCE_Z · sqrt(µ* (1 − µ*) / all positives)` (the one-standard-error rule: the
 ///    objective may buy macro-F1 with micro-F1 only within micro-F1's noise). It is kept when
 ///    its gain over 0.5 beats the labels' noises combined as independent,
-///    `EVIDENCE_Z · sqrt(Σ_j (share_j · se_j)²)` (se at 0.5); else the common threshold is 0.5. Why: a shift every label shares (a model whose probabilities
-///    sit low for all labels) is evidence pooled over all of them, which a label alone may not
-///    have; and a shift that buys macro-F1 with micro-F1 out of fold loses micro-F1 on new
-///    documents too (BENCHMARKS.md, "Multi-label thresholds").
+///    `EVIDENCE_Z · sqrt(Σ_j (share_j · se_j)²)` (se at 0.5); else the common threshold is 0.5.
+///    Why: a shift every label shares (a model whose probabilities sit low for all labels) is
+///    evidence pooled over all of them, which a label alone may not have; and a shift that buys
+///    macro-F1 with micro-F1 out of fold loses micro-F1 on new documents too (BENCHMARKS.md,
+///    "Multi-label thresholds").
 /// 2. Proposal: coordinate ascent from the common threshold; each label in turn takes the
 ///    threshold (candidates as in [`best_f1_threshold`]; ties to the one closest to the common
 ///    threshold) that maximises the objective, the others' thresholds held, among those whose
@@ -503,8 +504,8 @@ pub fn evidence_thresholds(
                     keep_better(&mut best, t, tally.value(), base);
                 }
             }
-            // The candidate that admits what the common threshold admits meets the floor; a
-            // label whose every candidate falls below it (none does) stays where it is.
+            // Some candidate admits what the common threshold admits, so the floor is met; were
+            // none to, the label would stay where it is.
             let t = best.map_or(thresholds[j], |b| b.0);
             if t != thresholds[j] {
                 moved = true;
