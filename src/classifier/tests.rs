@@ -471,13 +471,19 @@ fn evidence_counts_the_documents_the_fallback_hands_a_label() {
     assert!(empty_allowed.threshold < 0.4, "{empty_allowed:?}");
 }
 
-/// Per-label (true positives, predicted) of the model's decision rule, counted document by
-/// document: the reference the evidence rule's incremental sweep must agree with.
-fn rule_counts(probs: &[Vec<f64>], truth: &[Vec<bool>], th: &[f64]) -> Vec<(usize, usize)> {
+/// Per-label (true positives, predicted) of the model's decision rule (a document no label
+/// passes gets its most probable label unless `allow_empty`), counted document by document: the
+/// reference the evidence rule's incremental sweep must agree with.
+fn rule_counts(
+    probs: &[Vec<f64>],
+    truth: &[Vec<bool>],
+    th: &[f64],
+    allow_empty: bool,
+) -> Vec<(usize, usize)> {
     let mut st = vec![(0, 0); th.len()];
     for (p, y) in probs.iter().zip(truth) {
         let mut chosen: Vec<usize> = (0..th.len()).filter(|&j| p[j] >= th[j]).collect();
-        if chosen.is_empty() {
+        if chosen.is_empty() && !allow_empty {
             let best = (0..th.len())
                 .max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a)))
                 .unwrap();
@@ -489,6 +495,12 @@ fn rule_counts(probs: &[Vec<f64>], truth: &[Vec<bool>], th: &[f64]) -> Vec<(usiz
         }
     }
     st
+}
+
+/// Micro-F1 of per-label (true positives, predicted) counts against `all` positives.
+fn micro_f1(counts: &[(usize, usize)], all: usize) -> f64 {
+    let (tp, pred) = counts.iter().fold((0, 0), |a, s| (a.0 + s.0, a.1 + s.1));
+    2.0 * tp as f64 / (pred + all) as f64
 }
 
 #[test]
@@ -512,7 +524,7 @@ fn evidence_proposals_are_coordinatewise_best_for_the_models_decision_rule() {
         .collect();
     let all: usize = positives.iter().sum();
     let objective = |th: &[f64]| {
-        let st = rule_counts(&probs, &truth, th);
+        let st = rule_counts(&probs, &truth, th, false);
         let f1 = |tp: usize, pred: usize, pos: usize| 2.0 * tp as f64 / (pred + pos) as f64;
         let (tp, pred) = st.iter().fold((0, 0), |a, s| (a.0 + s.0, a.1 + s.1));
         let macro_sum: f64 = st
@@ -522,16 +534,11 @@ fn evidence_proposals_are_coordinatewise_best_for_the_models_decision_rule() {
             .sum();
         (1.0 - MACRO_WEIGHT) * f1(tp, pred, all) + MACRO_WEIGHT * macro_sum / k as f64
     };
-    let micro = |th: &[f64]| {
-        let (tp, pred) = rule_counts(&probs, &truth, th)
-            .iter()
-            .fold((0, 0), |a, s| (a.0 + s.0, a.1 + s.1));
-        2.0 * tp as f64 / (pred + all) as f64
-    };
+    let micro = |th: &[f64]| micro_f1(&rule_counts(&probs, &truth, th, false), all);
     let (chosen, _) = evidence_thresholds(&probs, &truth, false);
     let proposed: Vec<f64> = chosen.iter().map(|t| t.proposed.unwrap()).collect();
-    let at_proposed = rule_counts(&probs, &truth, &proposed);
-    let at_half = rule_counts(&probs, &truth, &[0.5; 5]);
+    let at_proposed = rule_counts(&probs, &truth, &proposed, false);
+    let at_half = rule_counts(&probs, &truth, &[0.5; 5], false);
     let best = objective(&proposed);
     let (lo, hi) = TUNED_THRESHOLD_RANGE;
     for (j, t) in chosen.iter().enumerate() {
@@ -682,16 +689,7 @@ fn the_common_threshold_keeps_micro_f1_within_a_standard_error_of_its_best() {
         })
         .collect();
     let all: usize = truth.iter().flatten().filter(|&&y| y).count();
-    let micro = |t: f64| {
-        let counts: Vec<(usize, usize)> = (0..2)
-            .map(|j| {
-                let tp = (0..n).filter(|&i| probs[i][j] >= t && truth[i][j]).count();
-                (tp, (0..n).filter(|&i| probs[i][j] >= t).count())
-            })
-            .collect();
-        let (tp, pred) = counts.iter().fold((0, 0), |a, s| (a.0 + s.0, a.1 + s.1));
-        2.0 * tp as f64 / (pred + all) as f64
-    };
+    let micro = |t: f64| micro_f1(&rule_counts(&probs, &truth, &[t; 2], true), all);
     let top = (5..=95)
         .map(|c| micro(c as f64 / 100.0))
         .fold(0.0, f64::max);

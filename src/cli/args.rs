@@ -165,8 +165,8 @@ pub(super) struct TrainOptions {
     /// One-vs-rest thresholds: evidence (0.5, or a threshold common to all labels, then per label,
     /// each moved only when out-of-fold probabilities of the training data, --threshold-folds
     /// folds, show a gain larger than its noise and no loss of micro-F1 beyond its floor), tuned
-    /// (per label, maximising its out-of-fold F1) or fixed (--threshold for every label) [default: evidence; fixed when --threshold is
-    /// given].
+    /// (per label, maximising its out-of-fold F1) or fixed (--threshold for every label)
+    /// [default: evidence; fixed when --threshold is given].
     #[arg(long)]
     pub(super) thresholds: Option<ThresholdMode>,
     /// The fixed one-vs-rest threshold of every label [default: 0.5].
