@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::params::{ClassifierParams, LabelMode, WarmStart};
+use super::params::{ClassifierParams, CountedRows, LabelMode, Texts, WarmStart};
 use super::pipeline::Classifier;
 use crate::error::{Error, Result};
 use crate::eval::{self, CvSummary, Report};
@@ -58,16 +58,35 @@ impl ClassifierParams {
         };
         let truth: Vec<Vec<String>> = docs.iter().map(|d| d.labels.clone()).collect();
         let folds = eval::stratified_folds(&truth, k, seed)?;
+        // Every fold's pipeline (and the folds of its thresholds) selects its rows from counts
+        // made once.
+        let texts: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
+        let counts = self.tfidf.count_terms(&texts)?;
+        let every: Vec<usize> = (0..docs.len()).collect();
+        let counted = CountedRows {
+            counts: &counts,
+            rows: &every,
+        };
         let reports = out_of_fold(
             &params,
             &refs,
+            counted,
             &folds,
             k,
             FoldPurpose::CrossValidation,
             None,
             |clf, held| {
-                let texts: Vec<&str> = held.iter().map(|&i| docs[i].text.as_str()).collect();
-                let predicted = clf.predict_labels(&texts);
+                let x = counts.rows_under(&clf.vectorizer, held)?;
+                let predicted: Vec<Vec<String>> = clf
+                    .probabilities_of_rows(&x)
+                    .iter()
+                    .map(|p| {
+                        clf.decide(p)
+                            .into_iter()
+                            .map(|k| clf.labels[k].clone())
+                            .collect()
+                    })
+                    .collect();
                 let gold: Vec<Vec<String>> = held.iter().map(|&i| truth[i].clone()).collect();
                 eval::evaluate(&clf.labels, &gold, &predicted, clf.is_multi_label())
             },
@@ -97,12 +116,15 @@ pub(super) enum FoldPurpose {
 }
 
 /// The one out-of-fold loop: for each fold f of `k` (`folds[i]` is document i's fold), trains
-/// `params` from scratch on the documents of the other folds and calls `held_out` with that
-/// classifier and the indices of fold f's documents (in input order). Folds run in parallel;
-/// results come back in fold order, so they depend only on the data, the settings and the folds.
+/// `params` from scratch on the documents of the other folds (their rows of `counted`, which
+/// holds `docs`) and calls `held_out` with that classifier and the indices of fold f's documents
+/// (in input order). Folds run in parallel; results come back in fold order, so they depend only
+/// on the data, the settings and the folds.
+#[allow(clippy::too_many_arguments)] // Each is one input of the loop; a struct would only rename them.
 pub(super) fn out_of_fold<T: Send>(
     params: &ClassifierParams,
     docs: &[&Document],
+    counted: CountedRows<'_>,
     folds: &[usize],
     k: usize,
     purpose: FoldPurpose,
@@ -115,9 +137,14 @@ pub(super) fn out_of_fold<T: Send>(
             let (train, held): (Vec<usize>, Vec<usize>) =
                 (0..docs.len()).partition(|&i| folds[i] != f);
             let train_docs: Vec<&Document> = train.iter().map(|&i| docs[i]).collect();
+            let rows = counted.rows_of(&train);
+            let texts = Texts::Counted(CountedRows {
+                counts: counted.counts,
+                rows: &rows,
+            });
             let (clf, _) =
                 params
-                    .fit_refs(&train_docs, None, start)
+                    .fit_refs(&train_docs, texts, start)
                     .map_err(|e| Error::FoldFailed {
                         purpose: match purpose {
                             FoldPurpose::CrossValidation => "cross-validation",

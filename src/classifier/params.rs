@@ -8,7 +8,7 @@ use super::pipeline::{Classifier, StageTimes, TrainingSummary};
 use super::rates::PrevalenceRates;
 use crate::error::{Error, Result};
 use crate::eval;
-use crate::features::{TfidfParams, TfidfVectorizer};
+use crate::features::{TermCounts, TfidfParams, TfidfVectorizer};
 use crate::logistic::{ClassWeight, HeldOut, LogisticModel, LogisticParams, ModelKind, Solver};
 use crate::Document;
 
@@ -226,35 +226,29 @@ impl ClassifierParams {
     /// Train on labelled documents. Every document must carry at least one label.
     pub fn fit(&self, docs: &[Document]) -> Result<(Classifier, StageTimes)> {
         let refs: Vec<&Document> = docs.iter().collect();
-        self.fit_refs(&refs, None, None)
+        self.fit_refs(&refs, Texts::Borrowed, None)
     }
 
-    /// As [`ClassifierParams::fit`], but the texts are freed as soon as they are vectorized, so
-    /// the solver does not run beside a copy of the corpus (one-vs-rest thresholds chosen on
-    /// out-of-fold evidence refit on the texts, so they keep them).
+    /// As [`ClassifierParams::fit`], but the texts are freed as soon as they are analysed, so
+    /// the solver does not run beside a copy of the corpus (the out-of-fold pipelines of
+    /// one-vs-rest thresholds start from the term counts, not the texts).
     pub fn fit_owned(&self, mut docs: Vec<Document>) -> Result<(Classifier, StageTimes)> {
-        let refs: Vec<&Document> = docs.iter().collect();
-        let refits = self.kind_for(&refs).ok() == Some(ModelKind::OneVsRest)
-            && self.threshold_mode != ThresholdMode::Fixed;
-        if refits {
-            return self.fit(&docs);
-        }
         let texts: Vec<String> = docs
             .iter_mut()
             .map(|d| std::mem::take(&mut d.text))
             .collect();
         let refs: Vec<&Document> = docs.iter().collect();
-        self.fit_refs(&refs, Some(texts), None)
+        self.fit_refs(&refs, Texts::Owned(texts), None)
     }
 
-    /// `texts`, when given, replaces the documents' own texts (which are then empty).
+    /// `texts`: where the documents' texts come from.
     ///
     /// `start`: a one-vs-rest fit whose weights this one starts from (mapped term by term and
     /// label by label: [`WarmStart::onto`]); out-of-fold refits use their full fit's.
     pub(super) fn fit_refs(
         &self,
         docs: &[&Document],
-        texts: Option<Vec<String>>,
+        texts: Texts<'_>,
         start: Option<&WarmStart>,
     ) -> Result<(Classifier, StageTimes)> {
         let mut times = StageTimes::default();
@@ -280,15 +274,37 @@ impl ClassifierParams {
         }
         let kind = self.kind_for(docs)?;
         let logistic = self.logistic_for(kind);
+        let tuning_wanted =
+            kind == ModelKind::OneVsRest && self.threshold_mode != ThresholdMode::Fixed;
 
         let t0 = std::time::Instant::now();
-        // Owned texts are freed as soon as they are analysed.
-        let (vectorizer, x, vocab_stats) = match texts {
-            Some(owned) => self.tfidf.fit_factored_owned(owned)?,
-            None => {
-                let borrowed: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
-                self.tfidf.fit_factored(&borrowed)?
+        // Thresholds from out-of-fold evidence train a pipeline per fold on part of these
+        // documents: the texts are counted once, and every pipeline selects its rows.
+        let borrowed = || -> Vec<&str> { docs.iter().map(|d| d.text.as_str()).collect() };
+        let (local, texts) = match texts {
+            Texts::Owned(owned) if tuning_wanted => {
+                (Some(self.tfidf.count_terms_owned(owned)?), None)
             }
+            Texts::Borrowed if tuning_wanted => (Some(self.tfidf.count_terms(&borrowed())?), None),
+            texts => (None, Some(texts)),
+        };
+        let every: Vec<usize> = match local {
+            Some(_) => (0..docs.len()).collect(),
+            None => Vec::new(),
+        };
+        let counted = match (&local, &texts) {
+            (Some(counts), _) => Some(CountedRows {
+                counts,
+                rows: &every,
+            }),
+            (None, Some(Texts::Counted(c))) => Some(*c),
+            _ => None,
+        };
+        // Owned texts are freed as soon as they are analysed.
+        let (vectorizer, x, vocab_stats) = match (counted, texts) {
+            (Some(c), _) => c.counts.select(c.rows)?,
+            (None, Some(Texts::Owned(owned))) => self.tfidf.fit_factored_owned(owned)?,
+            (None, _) => self.tfidf.fit_factored(&borrowed())?,
         };
         times.vectorize_s = t0.elapsed().as_secs_f64();
 
@@ -302,8 +318,6 @@ impl ClassifierParams {
             .iter()
             .map(|d| d.labels.iter().map(|l| index[l.as_str()]).collect())
             .collect();
-        let tuning_wanted =
-            kind == ModelKind::OneVsRest && self.threshold_mode != ThresholdMode::Fixed;
         let rates_wanted = self.rates_skipped(docs).is_none();
         // Out-of-fold rates need the L-BFGS refits and at least one document per fold. With
         // thresholds from out-of-fold evidence, that evidence gives the rates instead.
@@ -342,7 +356,8 @@ impl ClassifierParams {
         // One-vs-rest thresholds from out-of-fold evidence: whole-pipeline folds, each started
         // from this fit, whose probabilities then also give the error rates (so the fit above
         // refit no folds).
-        let evidence = if tuning_wanted {
+        // `counted` is there whenever tuning is wanted: the texts were counted above.
+        let evidence = if let (true, Some(counted)) = (tuning_wanted, counted) {
             let t = std::time::Instant::now();
             logistic.progress.post(|| {
                 format!(
@@ -355,7 +370,7 @@ impl ClassifierParams {
                 model: &model,
                 labels: &labels,
             };
-            let e = self.tune_thresholds(docs, &labels, Some(&start))?;
+            let e = self.tune_thresholds(docs, counted, &labels, Some(&start))?;
             times.tune_s = t.elapsed().as_secs_f64();
             Some(e)
         } else {
@@ -417,6 +432,31 @@ impl ClassifierParams {
         }
         times.rates_s = t3.elapsed().as_secs_f64();
         Ok((clf, times))
+    }
+}
+
+/// Where a pipeline's training texts come from.
+pub(super) enum Texts<'a> {
+    /// The documents' own.
+    Borrowed,
+    /// These, in document order, in place of the documents' own (then empty); each is freed as
+    /// soon as it has been analysed.
+    Owned(Vec<String>),
+    /// Counts made once for several pipelines.
+    Counted(CountedRows<'a>),
+}
+
+/// Documents as rows of term counts made once: document i is counted document `rows[i]`.
+#[derive(Clone, Copy)]
+pub(super) struct CountedRows<'a> {
+    pub(super) counts: &'a TermCounts,
+    pub(super) rows: &'a [usize],
+}
+
+impl CountedRows<'_> {
+    /// The counted rows of documents `docs` (indices into this one's documents).
+    pub(super) fn rows_of(&self, docs: &[usize]) -> Vec<usize> {
+        docs.iter().map(|&i| self.rows[i]).collect()
     }
 }
 

@@ -487,6 +487,14 @@ impl Classifier {
             .collect()
     }
 
+    /// Probabilities of every label (model order) for TF-IDF rows under this model's
+    /// vocabulary, in parallel, in input order.
+    pub(super) fn probabilities_of_rows(&self, rows: &[SparseRow]) -> Vec<Vec<f64>> {
+        rows.par_iter()
+            .map(|row| self.model.predict_proba(&row.indices, &row.values))
+            .collect()
+    }
+
     /// Predicted labels of many documents (no explanations), in parallel, in input order.
     pub fn predict_labels<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<Vec<String>> {
         texts

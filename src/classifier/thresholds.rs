@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::folds::{out_of_fold, FoldPurpose};
-use super::params::{ClassifierParams, LabelMode, ThresholdMode, WarmStart};
+use super::params::{ClassifierParams, CountedRows, LabelMode, ThresholdMode, WarmStart};
 use super::pipeline::argmax;
 use crate::error::{Error, Result};
 use crate::eval;
@@ -181,6 +181,7 @@ impl ClassifierParams {
     pub(super) fn tune_thresholds(
         &self,
         docs: &[&Document],
+        counted: CountedRows<'_>,
         labels: &[String],
         start: Option<&WarmStart>,
     ) -> Result<(ThresholdTuning, Option<Vec<Vec<f64>>>)> {
@@ -218,20 +219,31 @@ impl ClassifierParams {
             ..self.clone()
         };
         let purpose = FoldPurpose::ThresholdTuning;
-        let per_fold = out_of_fold(&inner, docs, &folds, k, purpose, start, |clf, held| {
-            // A label missing from this training fold cannot be predicted: probability 0.
-            let columns: Vec<Option<usize>> = labels
-                .iter()
-                .map(|l| clf.labels.iter().position(|m| m == l))
-                .collect();
-            let texts: Vec<&str> = held.iter().map(|&i| docs[i].text.as_str()).collect();
-            let probs = clf.predict_proba_many(&texts);
-            Ok(held
-                .iter()
-                .zip(probs)
-                .map(|(&i, p)| (i, columns.iter().map(|c| c.map_or(0.0, |c| p[c])).collect()))
-                .collect::<Vec<(usize, Vec<f64>)>>())
-        })?;
+        let per_fold = out_of_fold(
+            &inner,
+            docs,
+            counted,
+            &folds,
+            k,
+            purpose,
+            start,
+            |clf, held| {
+                // A label missing from this training fold cannot be predicted: probability 0.
+                let columns: Vec<Option<usize>> = labels
+                    .iter()
+                    .map(|l| clf.labels.iter().position(|m| m == l))
+                    .collect();
+                let x = counted
+                    .counts
+                    .rows_under(&clf.vectorizer, &counted.rows_of(held))?;
+                let probs = clf.probabilities_of_rows(&x);
+                Ok(held
+                    .iter()
+                    .zip(probs)
+                    .map(|(&i, p)| (i, columns.iter().map(|c| c.map_or(0.0, |c| p[c])).collect()))
+                    .collect::<Vec<(usize, Vec<f64>)>>())
+            },
+        )?;
         let mut oof = vec![Vec::new(); docs.len()];
         for (i, p) in per_fold.into_iter().flatten() {
             oof[i] = p;

@@ -14,11 +14,22 @@ use crate::text::Analyzer;
 /// Documents are analysed in parallel within blocks of this many, blocks merged in order.
 const BLOCK: usize = 512;
 
+/// Which terms the counting pass keeps.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Prune {
+    /// The parameters' own `min_df`, `max_df` and `max_features` over the documents counted.
+    AsParams,
+    /// Every term found in at least this many documents (no upper bound, no `max_features`):
+    /// the superset from which the vocabulary of any subset of the documents is selected.
+    Floor(f64),
+}
+
 impl TfidfParams {
     /// `release` is called on each document once it is no longer needed.
     pub(super) fn fit_impl<S: AsRef<str> + Sync>(
         &self,
         docs: &mut [S],
+        prune: Prune,
         release: impl Fn(&mut S),
     ) -> Result<Counted> {
         self.validate()?;
@@ -38,7 +49,11 @@ impl TfidfParams {
         // task in document order, so provisional ids do not depend on the thread count.
         let levels = analyzer.config().ngram_range.1;
         let code = IdCode::new(levels);
-        let count_totals = self.max_features.is_some();
+        let max_features = match prune {
+            Prune::AsParams => self.max_features,
+            Prune::Floor(_) => None,
+        };
+        let count_totals = max_features.is_some();
         let mut units: Vec<Shard<UnitKey>> =
             (0..SHARDS).map(|_| Shard::new(count_totals)).collect();
         let mut pairs: Vec<Vec<Shard<u64>>> = (2..=levels)
@@ -112,8 +127,10 @@ impl TfidfParams {
 
         // Pruning, as scikit-learn: keep min_df <= df <= max_df, then the max_features terms of
         // highest corpus count (ties by term order).
-        let min_docs = self.min_df.documents(n);
-        let max_docs = self.max_df.documents(n);
+        let (min_docs, max_docs) = match prune {
+            Prune::AsParams => (self.min_df.documents(n), self.max_df.documents(n)),
+            Prune::Floor(floor) => (floor, f64::INFINITY),
+        };
         let sep = analyzer.separator();
         // Each term with its first 8 bytes as a big-endian number (zero-padded): an order-
         // preserving key that settles most comparisons of the sort without reading the strings.
@@ -146,7 +163,7 @@ impl TfidfParams {
                 term: w[0].0.clone(),
             });
         }
-        if let Some(m) = self.max_features {
+        if let Some(m) = max_features {
             if kept.len() > m {
                 let mut order: Vec<usize> = (0..kept.len()).collect();
                 order.sort_by(|&a, &b| total(kept[b].1).cmp(&total(kept[a].1)));

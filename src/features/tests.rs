@@ -260,3 +260,118 @@ fn fitted_counts_are_the_analyzers_terms() {
         }
     }
 }
+
+#[test]
+fn counts_select_what_a_fit_on_the_subset_gives() {
+    // Selecting a subset from counts made once must give, to the bit, the vectorizer, matrix and
+    // held-out rows that fitting on the subset's texts gives: the folds of threshold tuning and
+    // cross-validation rely on it.
+    let docs = random_corpus(240, 0x9E37_79B9_7F4A_7C15);
+    let word = |ngram_range| AnalyzerConfig {
+        ngram_range,
+        ..Default::default()
+    };
+    let variants = [
+        TfidfParams::default(),
+        TfidfParams {
+            min_df: DfLimit::Fraction(0.03),
+            max_df: DfLimit::Fraction(0.4),
+            ..Default::default()
+        },
+        TfidfParams {
+            min_df: DfLimit::Count(3),
+            max_df: DfLimit::Count(60),
+            max_features: Some(40),
+            ..Default::default()
+        },
+        TfidfParams {
+            analyzer: word((1, 3)),
+            min_df: DfLimit::Count(1),
+            sublinear_tf: false,
+            norm: Norm::None,
+            ..Default::default()
+        },
+        TfidfParams {
+            analyzer: AnalyzerConfig {
+                kind: AnalyzerKind::CharWb,
+                ngram_range: (2, 4),
+                ..Default::default()
+            },
+            smooth_idf: false,
+            max_features: Some(300),
+            ..Default::default()
+        },
+    ];
+    let n = docs.len();
+    let subsets: Vec<(&str, Vec<usize>)> = vec![
+        ("all", (0..n).collect()),
+        ("all, reversed", (0..n).rev().collect()),
+        ("fold 2 of 5 out", (0..n).filter(|i| i % 5 != 2).collect()),
+        ("every third", (0..n).step_by(3).collect()),
+        ("three documents", vec![7, 100, 31]),
+    ];
+    for (p, params) in variants.iter().enumerate() {
+        let counts = params.count_terms(&docs).unwrap();
+        assert_eq!(counts.n_documents(), n);
+        for (name, subset) in &subsets {
+            let case = format!("variant {p}, {name}");
+            let texts: Vec<&str> = subset.iter().map(|&i| docs[i].as_str()).collect();
+            let (v, m, stats) = match (params.fit_factored(&texts), counts.select(subset)) {
+                (Ok(fit), Ok(selected)) => {
+                    assert_eq!(selected.0.vocabulary(), fit.0.vocabulary(), "{case}");
+                    let bits = |v: &TfidfVectorizer| -> Vec<u64> {
+                        v.idf().iter().map(|x| x.to_bits()).collect()
+                    };
+                    assert_eq!(bits(&selected.0), bits(&fit.0), "{case}");
+                    assert_eq!(selected.1, fit.1, "{case}");
+                    let (s, f) = (&selected.2, &fit.2);
+                    assert_eq!(
+                        (s.n_documents, s.n_terms_kept, s.nnz),
+                        (f.n_documents, f.n_terms_kept, f.nnz),
+                        "{case}"
+                    );
+                    if subset.len() == n {
+                        assert_eq!(s.n_terms_seen, f.n_terms_seen, "{case}");
+                    } else {
+                        assert!(s.n_terms_seen <= f.n_terms_seen, "{case}");
+                    }
+                    selected
+                }
+                (Err(a), Err(b)) => {
+                    assert_eq!(a.to_string(), b.to_string(), "{case}");
+                    continue;
+                }
+                (a, b) => panic!("{case}: fit {:?}, select {:?}", a.err(), b.err()),
+            };
+            assert_eq!(m.n_rows(), subset.len(), "{case}");
+            assert_eq!(stats.n_documents, subset.len(), "{case}");
+            // Every document, in the subset or not, as the subset's vectorizer scores it.
+            let everyone: Vec<usize> = (0..n).collect();
+            let rows = counts.rows_under(&v, &everyone).unwrap();
+            for (i, row) in rows.iter().enumerate() {
+                let expected = v.transform(&docs[i]);
+                assert_eq!(row.indices, expected.indices, "{case}: doc {i}");
+                let bits = |r: &crate::sparse::SparseRow| -> Vec<u64> {
+                    r.values.iter().map(|x| x.to_bits()).collect()
+                };
+                assert_eq!(bits(row), bits(&expected), "{case}: doc {i}");
+            }
+        }
+    }
+}
+
+#[test]
+fn counts_refuse_a_vectorizer_they_did_not_make() {
+    let docs = random_corpus(50, 3);
+    let counts = TfidfParams::default().count_terms(&docs).unwrap();
+    let other = TfidfParams::default()
+        .fit_factored(&["zebra crossing", "zebra stripes", "crossing guard"])
+        .unwrap()
+        .0;
+    let err = counts.rows_under(&other, &[0, 1]).unwrap_err();
+    assert!(
+        err.to_string().contains("not among the counted terms"),
+        "{err}"
+    );
+    assert!(matches!(counts.select(&[]), Err(Error::EmptyCorpus { .. })));
+}

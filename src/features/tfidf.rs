@@ -15,7 +15,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-use super::counting::Counted;
+use super::counting::{Counted, Prune};
 use crate::error::{Error, Result};
 use crate::sparse::{zeroed, CsrMatrix, FactoredMatrix, SparseRow};
 use crate::text::{Analyzer, AnalyzerConfig};
@@ -186,7 +186,9 @@ impl TfidfParams {
         docs: &[S],
     ) -> Result<(TfidfVectorizer, CsrMatrix, VocabularyStats)> {
         let mut refs: Vec<&str> = docs.iter().map(|d| d.as_ref()).collect();
-        Ok(self.fit_impl(&mut refs, |_| {})?.into_rows())
+        Ok(self
+            .fit_impl(&mut refs, Prune::AsParams, |_| {})?
+            .into_rows())
     }
 
     /// As [`TfidfParams::fit_transform`], freeing each text as soon as it has been analysed, so
@@ -196,7 +198,7 @@ impl TfidfParams {
         mut docs: Vec<String>,
     ) -> Result<(TfidfVectorizer, CsrMatrix, VocabularyStats)> {
         Ok(self
-            .fit_impl(&mut docs, |d| *d = String::new())?
+            .fit_impl(&mut docs, Prune::AsParams, |d| *d = String::new())?
             .into_rows())
     }
 
@@ -209,7 +211,9 @@ impl TfidfParams {
         docs: &[S],
     ) -> Result<(TfidfVectorizer, FactoredMatrix, VocabularyStats)> {
         let mut refs: Vec<&str> = docs.iter().map(|d| d.as_ref()).collect();
-        Ok(self.fit_impl(&mut refs, |_| {})?.into_factored())
+        Ok(self
+            .fit_impl(&mut refs, Prune::AsParams, |_| {})?
+            .into_factored())
     }
 
     /// As [`TfidfParams::fit_factored`], freeing each text as soon as it has been analysed.
@@ -218,7 +222,7 @@ impl TfidfParams {
         mut docs: Vec<String>,
     ) -> Result<(TfidfVectorizer, FactoredMatrix, VocabularyStats)> {
         Ok(self
-            .fit_impl(&mut docs, |d| *d = String::new())?
+            .fit_impl(&mut docs, Prune::AsParams, |d| *d = String::new())?
             .into_factored())
     }
 }
@@ -260,7 +264,7 @@ impl Counted {
     /// The matrix in factored form: the tf of each count (T), the idf (S) and the row norms
     /// (N), the divisors [`TfidfVectorizer::weigh_into`] uses. Each row's counts become its tf
     /// values in place, in the same parallel pass that takes its norm.
-    fn into_factored(self) -> (TfidfVectorizer, FactoredMatrix, VocabularyStats) {
+    pub(super) fn into_factored(self) -> (TfidfVectorizer, FactoredMatrix, VocabularyStats) {
         // Every entry is one document holding one kept term.
         let stats = self.stats(self.doc_freq.iter().map(|&d| d as usize).sum());
         let Counted {
@@ -410,6 +414,11 @@ impl TfidfVectorizer {
         Ok(v)
     }
 
+    /// Its vocabulary, dropping the rest.
+    pub(super) fn into_vocabulary(self) -> Vec<String> {
+        self.vocabulary
+    }
+
     /// The parameters it was fitted with.
     pub fn params(&self) -> &TfidfParams {
         &self.params
@@ -465,7 +474,7 @@ impl TfidfVectorizer {
     }
 
     /// Term counts → sorted, weighted, normalised row.
-    fn weigh(&self, mut counts: Vec<(u32, u32)>) -> SparseRow {
+    pub(super) fn weigh(&self, mut counts: Vec<(u32, u32)>) -> SparseRow {
         counts.sort_unstable_by_key(|&(id, _)| id);
         let mut row = SparseRow {
             indices: vec![0; counts.len()],
