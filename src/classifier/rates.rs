@@ -214,22 +214,27 @@ impl Calibration {
     /// The maximum-likelihood calibration of `probs` (n × k) against `truth`.
     fn fit(multi_label: bool, k: usize, probs: &[f64], truth: &[Vec<usize>]) -> Calibration {
         if multi_label {
-            let mut c = Calibration::identity(true, k);
-            for l in 0..k {
-                let x: Vec<f64> = probs
-                    .chunks(k)
-                    .map(|p| {
-                        let c = p[l].clamp(FLOOR, 1.0 - FLOOR);
-                        c.ln() - (1.0 - c).ln()
-                    })
-                    .collect();
-                let y: Vec<usize> = truth.iter().map(|t| t.contains(&l) as usize).collect();
-                // Binary softmax over (negative, positive) with features (0, x): z = a x + b.
-                let (a, b) = newton(&x, &y, 1, |x, _| [0.0, x]);
-                c.slopes[l] = a;
-                c.offsets[l] = b[1] - b[0];
+            // Each label on its own, in parallel.
+            let fits: Vec<(f64, f64)> = (0..k)
+                .into_par_iter()
+                .map(|l| {
+                    let x: Vec<f64> = probs
+                        .chunks(k)
+                        .map(|p| {
+                            let c = p[l].clamp(FLOOR, 1.0 - FLOOR);
+                            c.ln() - (1.0 - c).ln()
+                        })
+                        .collect();
+                    let y: Vec<usize> = truth.iter().map(|t| t.contains(&l) as usize).collect();
+                    // Binary softmax over (negative, positive) with features (0, x): z = a x + b.
+                    let (a, b) = newton(&x, &y, 1, |x, _| [0.0, x]);
+                    (a, b[1] - b[0])
+                })
+                .collect();
+            Calibration {
+                slopes: fits.iter().map(|f| f.0).collect(),
+                offsets: fits.iter().map(|f| f.1).collect(),
             }
-            c
         } else {
             let x: Vec<f64> = probs.iter().map(|p| p.max(FLOOR).ln()).collect();
             let y: Vec<usize> = truth.iter().map(|t| t[0]).collect();
@@ -268,10 +273,14 @@ fn newton(
             x[i * k + l]
         }
     };
-    let nll = |a: f64, b: &[f64]| -> f64 {
+    // Per-document buffers, reused: the fit runs once per label on every document.
+    let (mut xs, mut z, mut q) = (vec![0.0; k], vec![0.0; k], vec![0.0; k]);
+    let mut nll = |a: f64, b: &[f64]| -> f64 {
         let mut f = 0.5 * ridge * b.iter().map(|v| v * v).sum::<f64>();
         for i in 0..n {
-            let z: Vec<f64> = (0..k).map(|l| a * feats(i, l) + b[l]).collect();
+            for l in 0..k {
+                z[l] = a * feats(i, l) + b[l];
+            }
             let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
             let lse = m + z.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
             f += lse - z[y[i]];
@@ -283,18 +292,23 @@ fn newton(
         return (a, b);
     }
     let mut f = nll(a, &b);
+    let mut z = vec![0.0; k];
     for _ in 0..50 {
         // Gradient and Hessian over (a, b_0..b_{k-1}).
         let d = k + 1;
         let mut g = vec![0.0; d];
         let mut h = vec![vec![0.0; d]; d];
         for i in 0..n {
-            let xs: Vec<f64> = (0..k).map(|l| feats(i, l)).collect();
-            let z: Vec<f64> = (0..k).map(|l| a * xs[l] + b[l]).collect();
+            for l in 0..k {
+                xs[l] = feats(i, l);
+                z[l] = a * xs[l] + b[l];
+            }
             let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            let e: Vec<f64> = z.iter().map(|v| (v - m).exp()).collect();
-            let s: f64 = e.iter().sum();
-            let q: Vec<f64> = e.iter().map(|v| v / s).collect();
+            for l in 0..k {
+                q[l] = (z[l] - m).exp();
+            }
+            let s: f64 = q.iter().sum();
+            q.iter_mut().for_each(|v| *v /= s);
             let qx: f64 = (0..k).map(|l| q[l] * xs[l]).sum();
             for l in 0..k {
                 let r = q[l] - (y[i] == l) as u8 as f64;
