@@ -164,27 +164,10 @@ impl TfidfParams {
             });
         }
         if let Some(m) = max_features {
-            if kept.len() > m {
-                let mut order: Vec<usize> = (0..kept.len()).collect();
-                order.sort_by(|&a, &b| total(kept[b].1).cmp(&total(kept[a].1)));
-                let mut keep = vec![false; kept.len()];
-                order[..m].iter().for_each(|&i| keep[i] = true);
-                let mut i = 0;
-                kept.retain(|_| {
-                    i += 1;
-                    keep[i - 1]
-                });
-            }
+            keep_most_frequent(&mut kept, m, |t| total(t.1));
         }
         if kept.is_empty() {
-            return Err(Error::EmptyVocabulary {
-                min_df: self.min_df.to_string(),
-                max_df: self.max_df.to_string(),
-                max_features: self
-                    .max_features
-                    .map_or("none".to_string(), |m| m.to_string()),
-                n_documents: n,
-            });
+            return Err(self.empty_vocabulary(n));
         }
 
         let mut remap: Vec<Vec<u32>> = (0..n_groups)
@@ -220,6 +203,37 @@ impl TfidfParams {
             n_terms_seen,
         })
     }
+}
+
+impl TfidfParams {
+    /// The error for pruning that left no term of `n` documents.
+    pub(super) fn empty_vocabulary(&self, n: usize) -> Error {
+        Error::EmptyVocabulary {
+            min_df: self.min_df.to_string(),
+            max_df: self.max_df.to_string(),
+            max_features: self
+                .max_features
+                .map_or("none".to_string(), |m| m.to_string()),
+            n_documents: n,
+        }
+    }
+}
+
+/// `max_features` pruning as scikit-learn's: of `kept` (in term order), the `m` with the highest
+/// corpus count `total`, ties in term order (a stable sort), still in term order.
+pub(super) fn keep_most_frequent<T>(kept: &mut Vec<T>, m: usize, total: impl Fn(&T) -> u64) {
+    if kept.len() <= m {
+        return;
+    }
+    let mut order: Vec<usize> = (0..kept.len()).collect();
+    order.sort_by(|&a, &b| total(&kept[b]).cmp(&total(&kept[a])));
+    let mut keep = vec![false; kept.len()];
+    order[..m].iter().for_each(|&i| keep[i] = true);
+    let mut i = 0;
+    kept.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
 }
 
 /// A fitted vectorizer with the training documents' term counts (each row in the order of the

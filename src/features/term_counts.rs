@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use super::counting::{Counted, Prune};
+use super::counting::{keep_most_frequent, Counted, Prune};
 use super::tfidf::{idf_value, DfLimit, TfidfParams, TfidfVectorizer, VocabularyStats};
 use crate::error::{Error, Result};
 use crate::sparse::{FactoredMatrix, SparseRow};
@@ -116,28 +116,11 @@ impl TermCounts {
                         total[t as usize] += c as u64;
                     }
                 }
-                // Highest count first, ties in term order (a stable sort of kept).
-                let mut order: Vec<usize> = (0..kept.len()).collect();
-                order.sort_by(|&a, &b| total[kept[b] as usize].cmp(&total[kept[a] as usize]));
-                let mut keep = vec![false; kept.len()];
-                order[..m].iter().for_each(|&i| keep[i] = true);
-                let mut i = 0;
-                kept.retain(|_| {
-                    i += 1;
-                    keep[i - 1]
-                });
+                keep_most_frequent(&mut kept, m, |&t| total[t as usize]);
             }
         }
         if kept.is_empty() {
-            return Err(Error::EmptyVocabulary {
-                min_df: self.params.min_df.to_string(),
-                max_df: self.params.max_df.to_string(),
-                max_features: self
-                    .params
-                    .max_features
-                    .map_or("none".to_string(), |m| m.to_string()),
-                n_documents: n,
-            });
+            return Err(self.params.empty_vocabulary(n));
         }
         let mut remap = vec![u32::MAX; v];
         for (new, &old) in kept.iter().enumerate() {
