@@ -49,6 +49,7 @@ impl ClassifierParams {
         self.validate()?;
         let refs: Vec<&Document> = docs.iter().collect();
         let kind = self.kind_for(&refs)?;
+        self.check_threshold_folds(kind)?;
         let params = ClassifierParams {
             label_mode: match kind {
                 ModelKind::OneVsRest => LabelMode::Multi,

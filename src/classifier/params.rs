@@ -154,7 +154,17 @@ impl ClassifierParams {
                 rule: "error rates need 2 to 64 folds (0: none)".into(),
             });
         }
-        if self.threshold_mode != ThresholdMode::Fixed && self.threshold_folds < 2 {
+        if self.label_mode == LabelMode::Multi {
+            self.check_threshold_folds(ModelKind::OneVsRest)?;
+        }
+        Ok(())
+    }
+
+    /// Threshold folds apply to one-vs-rest models with tuned or evidence thresholds, which
+    /// need at least 2; a single-label model has no thresholds, so any number is ignored.
+    pub(super) fn check_threshold_folds(&self, kind: ModelKind) -> Result<()> {
+        let tuned = kind == ModelKind::OneVsRest && self.threshold_mode != ThresholdMode::Fixed;
+        if tuned && self.threshold_folds < 2 {
             return Err(Error::BadFoldCount {
                 name: "threshold_folds",
                 k: self.threshold_folds,
@@ -273,6 +283,7 @@ impl ClassifierParams {
             });
         }
         let kind = self.kind_for(docs)?;
+        self.check_threshold_folds(kind)?;
         let logistic = self.logistic_for(kind);
         let tuning_wanted =
             kind == ModelKind::OneVsRest && self.threshold_mode != ThresholdMode::Fixed;

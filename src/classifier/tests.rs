@@ -287,12 +287,26 @@ fn tuning_with_more_folds_than_documents_is_a_clear_error() {
     };
     let err = params.fit(&multi_label_corpus()).unwrap_err().to_string();
     assert!(err.contains("threshold"), "{err}");
-    let one = ClassifierParams {
-        threshold_mode: ThresholdMode::Tuned,
-        threshold_folds: 1,
-        ..Default::default()
-    };
-    assert!(one.validate().is_err());
+    // One fold is refused for one-vs-rest thresholds (before any work, with --multi-label),
+    // and ignored by a single-label model, which has no thresholds.
+    for mode in [ThresholdMode::Tuned, ThresholdMode::Evidence] {
+        let one = ClassifierParams {
+            threshold_mode: mode,
+            threshold_folds: 1,
+            ..Default::default()
+        };
+        let err = one.fit(&multi_label_corpus()).unwrap_err().to_string();
+        assert!(err.contains("threshold_folds"), "{err}");
+        let err = one.cross_validate(&multi_label_corpus(), 2, 0).unwrap_err();
+        assert!(err.to_string().contains("threshold_folds"), "{err}");
+        let multi = ClassifierParams {
+            label_mode: LabelMode::Multi,
+            ..one.clone()
+        };
+        assert!(multi.validate().is_err());
+        let (clf, _) = one.fit(&small_corpus()).unwrap();
+        assert!(!clf.is_multi_label());
+    }
 }
 
 #[test]

@@ -173,7 +173,8 @@ pub(super) struct TrainOptions {
     #[arg(long)]
     pub(super) threshold: Option<f64>,
     /// Cross-validation folds of the out-of-fold probabilities that evidence and tuned
-    /// thresholds are chosen on (one-vs-rest models).
+    /// thresholds are chosen on: at least 2 (one-vs-rest models; single-label models have no
+    /// thresholds and ignore it).
     #[arg(long, default_value = "5")]
     pub(super) threshold_folds: usize,
     /// Let a one-vs-rest prediction be empty when no label reaches its threshold (default: the
