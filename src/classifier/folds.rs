@@ -46,6 +46,32 @@ impl ClassifierParams {
         k: usize,
         seed: u64,
     ) -> Result<CrossValidation> {
+        self.cross_validate_texts(docs, None, k, seed)
+    }
+
+    /// As [`ClassifierParams::cross_validate`], but the texts are freed as soon as they are
+    /// analysed: the folds run beside the documents' term counts, not beside the corpus too.
+    pub fn cross_validate_owned(
+        &self,
+        mut docs: Vec<Document>,
+        k: usize,
+        seed: u64,
+    ) -> Result<CrossValidation> {
+        let texts: Vec<String> = docs
+            .iter_mut()
+            .map(|d| std::mem::take(&mut d.text))
+            .collect();
+        self.cross_validate_texts(&docs, Some(texts), k, seed)
+    }
+
+    /// `texts`, when given, replaces the documents' own (then empty).
+    fn cross_validate_texts(
+        &self,
+        docs: &[Document],
+        texts: Option<Vec<String>>,
+        k: usize,
+        seed: u64,
+    ) -> Result<CrossValidation> {
         self.validate()?;
         let refs: Vec<&Document> = docs.iter().collect();
         let kind = self.kind_for(&refs)?;
@@ -61,8 +87,13 @@ impl ClassifierParams {
         let folds = eval::stratified_folds(&truth, k, seed)?;
         // Every fold's pipeline (and the folds of its thresholds) selects its rows from counts
         // made once.
-        let texts: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
-        let counts = self.tfidf.count_terms(&texts)?;
+        let counts = match texts {
+            Some(owned) => self.tfidf.count_terms_owned(owned)?,
+            None => {
+                let texts: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
+                self.tfidf.count_terms(&texts)?
+            }
+        };
         let every: Vec<usize> = (0..docs.len()).collect();
         let counted = CountedRows {
             counts: &counts,

@@ -337,6 +337,8 @@ fn cross_validation_is_deterministic_per_seed_for_both_kinds() {
         let a = p.cross_validate(&docs, 3, 7).unwrap();
         let b = p.cross_validate(&docs, 3, 7).unwrap();
         assert_eq!(a, b);
+        // Freeing the texts once counted changes nothing.
+        assert_eq!(a, p.cross_validate_owned(docs.clone(), 3, 7).unwrap());
         assert_eq!(a.multi_label, multi);
         assert_eq!(a.summary.folds, 3);
         assert_eq!(a.fold_sizes.iter().sum::<usize>(), docs.len());

@@ -39,13 +39,14 @@ pub(super) fn run(a: CvArgs) -> Result<()> {
     }
     let params = a.options.params()?;
     let (docs, report) = read(&a.data, &a.input.options(true))?;
+    let n_documents = docs.len();
     let what = format!(
-        "cross-validating: {} folds of {} documents",
-        a.folds,
-        docs.len()
+        "cross-validating: {} folds of {n_documents} documents",
+        a.folds
     );
+    // The texts are freed once counted: the folds need only the counts and the labels.
     let cv = with_spinner(&what, a.options.quiet, &params.logistic.progress, || {
-        params.cross_validate(&docs, a.folds, a.seed)
+        params.cross_validate_owned(docs, a.folds, a.seed)
     })?;
     // Standard output carries only what the data, settings and seed determine (no timings), so
     // two runs can be compared byte for byte.
@@ -54,7 +55,7 @@ pub(super) fn run(a: CvArgs) -> Result<()> {
         out,
         "framelens cv: {} ({} documents, {}, {} folds of {}, seed {})",
         a.data.display(),
-        docs.len(),
+        n_documents,
         if cv.multi_label {
             "multi-label: one-vs-rest"
         } else {
@@ -78,7 +79,7 @@ pub(super) fn run(a: CvArgs) -> Result<()> {
     if let Some(path) = &a.json {
         let v = serde_json::json!({
             "data": a.data.display().to_string(),
-            "n_documents": docs.len(),
+            "n_documents": n_documents,
             "multi_label": cv.multi_label,
             "folds": a.folds,
             "seed": a.seed,
