@@ -53,10 +53,14 @@ impl TfidfParams {
 
 impl TermCounts {
     fn from_counted(params: &TfidfParams, counted: Counted) -> Result<TermCounts> {
+        let mut rows = counted.rows;
+        // Pruning dropped the rarest terms in place; the counts live as long as the folds do,
+        // so their rows give that room back.
+        rows.par_iter_mut().for_each(|r| r.shrink_to_fit());
         Ok(TermCounts {
             params: params.clone(),
             vocabulary: counted.vectorizer.into_vocabulary(),
-            rows: counted.rows,
+            rows,
             n_terms_seen: counted.n_terms_seen,
         })
     }
