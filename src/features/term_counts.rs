@@ -177,6 +177,9 @@ impl TermCounts {
     ///
     /// A vectorizer with a term these counts do not hold (one not made from them) is an error:
     /// its rows could not be counted here.
+    ///
+    /// # Panics
+    /// When an index is not below [`TermCounts::n_documents`].
     pub fn rows_under(
         &self,
         vectorizer: &TfidfVectorizer,
