@@ -273,9 +273,11 @@ fn newton(
             x[i * k + l]
         }
     };
-    // Per-document buffers, reused: the fit runs once per label on every document.
-    let (mut xs, mut z, mut q) = (vec![0.0; k], vec![0.0; k], vec![0.0; k]);
-    let mut nll = |a: f64, b: &[f64]| -> f64 {
+    // Per-document buffers, reused: the fit runs once per label on every document. The
+    // likelihood keeps its own logits buffer; the Newton steps use the three below.
+    let mut logits = vec![0.0; k];
+    let mut nll = move |a: f64, b: &[f64]| -> f64 {
+        let z = &mut logits;
         let mut f = 0.5 * ridge * b.iter().map(|v| v * v).sum::<f64>();
         for i in 0..n {
             for l in 0..k {
@@ -292,7 +294,7 @@ fn newton(
         return (a, b);
     }
     let mut f = nll(a, &b);
-    let mut z = vec![0.0; k];
+    let (mut xs, mut z, mut q) = (vec![0.0; k], vec![0.0; k], vec![0.0; k]);
     for _ in 0..50 {
         // Gradient and Hessian over (a, b_0..b_{k-1}).
         let d = k + 1;

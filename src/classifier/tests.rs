@@ -1,5 +1,6 @@
 //! Unit tests of the pipeline: exact explanations, thresholds, cross-validation.
 
+use super::thresholds::rule_counts;
 use super::*;
 use crate::error::Error;
 use crate::features::{DfLimit, TfidfParams};
@@ -485,32 +486,6 @@ fn evidence_counts_the_documents_the_fallback_hands_a_label() {
     let empty_allowed = &evidence_thresholds(&probs, &truth, true).0[0];
     assert_eq!(empty_allowed.f1_at_half, 0.0, "{empty_allowed:?}");
     assert!(empty_allowed.threshold < 0.4, "{empty_allowed:?}");
-}
-
-/// Per-label (true positives, predicted) of the model's decision rule (a document no label
-/// passes gets its most probable label unless `allow_empty`), counted document by document: the
-/// reference the evidence rule's incremental sweep must agree with.
-fn rule_counts(
-    probs: &[Vec<f64>],
-    truth: &[Vec<bool>],
-    th: &[f64],
-    allow_empty: bool,
-) -> Vec<(usize, usize)> {
-    let mut st = vec![(0, 0); th.len()];
-    for (p, y) in probs.iter().zip(truth) {
-        let mut chosen: Vec<usize> = (0..th.len()).filter(|&j| p[j] >= th[j]).collect();
-        if chosen.is_empty() && !allow_empty {
-            let best = (0..th.len())
-                .max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a)))
-                .unwrap();
-            chosen.push(best);
-        }
-        for j in chosen {
-            st[j].0 += usize::from(y[j]);
-            st[j].1 += 1;
-        }
-    }
-    st
 }
 
 /// Micro-F1 of per-label (true positives, predicted) counts against `all` positives.

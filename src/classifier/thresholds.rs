@@ -717,8 +717,9 @@ fn label_f1s(
 }
 
 /// Per-label (true positives, predicted) of the decision rule: `p >= threshold`, and unless
-/// `allow_empty`, a document no label passes gets its most probable label.
-fn rule_counts(
+/// `allow_empty`, a document no label passes gets its most probable label. Counted document by
+/// document: the reference the incremental sweeps must agree with.
+pub(super) fn rule_counts(
     probs: &[Vec<f64>],
     truth: &[Vec<bool>],
     thresholds: &[f64],
